@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Modules through real ansible-playbook on localhost (check, real, check, real).
+set -euo pipefail
+python -m pytest -q -p no:cacheprovider tests/integration
