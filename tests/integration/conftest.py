@@ -53,7 +53,7 @@ def run_playbook(playbook, extra_vars=None, verbosity=0, check=False, env=None, 
     full_env["ANSIBLE_NOCOLOR"] = "1"
     full_env["ANSIBLE_FORCE_COLOR"] = "0"
     full_env.update(env or {})
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=ROOT, check=False)
     return PlaybookResult(proc)
 
 

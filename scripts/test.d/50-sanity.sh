@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# ansible-test sanity on a copy of the collection laid out as ansible_collections/rtvs/remote.
+# Runs offline: pip's bootstrap script comes from scripts/ansible_test_get_pip.py.
+# Skipped: pslint (needs pwsh, not packaged for Debian; PowerShell is parsed in unit tests instead),
+# shellcheck (not installed by ansible-test), changelog (no changelog fragments yet).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cache=~/.ansible/test/cache
+mkdir -p "$cache"
+for v in 24.2 24.3 25.0 25.1; do cp "$ROOT/scripts/ansible_test_get_pip.py" "$cache/get_pip_${v//./_}.py"; done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dest="$work/ansible_collections/rtvs/remote"
+mkdir -p "$dest"
+cd "$ROOT"
+git ls-files -co --exclude-standard -z | grep -zv '^\.work/' | xargs -0 tar cf - | tar xf - -C "$dest"
+cd "$dest"
+ansible-test sanity --venv --python 3.11 --color no \
+  --skip-test pslint --skip-test shellcheck --skip-test changelog
