@@ -15,6 +15,7 @@ ANSIBLE_COLLECTIONS_PATH="$work/installed:$deps" \
 export ANSIBLE_COLLECTIONS_PATH="$work/installed:$deps"
 test -f "$work/installed/ansible_collections/rtvs/remote/MANIFEST.json"
 for f in plugins/modules/*.py; do
+  [ -e "$f" ] || continue
   name=$(basename "$f" .py)
   [ "$name" = __init__ ] && continue
   ansible-doc "rtvs.remote.$name" > "$work/doc.txt"
