@@ -1,0 +1,171 @@
+"""Unit tests of module_utils/pkcs12.py: profiles checked in the DER, wrong password, comparison."""
+import datetime
+import shutil
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, pkcs12
+
+FQDN = "rtvs.example.com"
+PASSWORD = "Pfx-pa55word"
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    key = certs.generate_key(2048)
+    return key, certs.build_certificate(key, FQDN, ["10.0.0.5"], now=NOW)
+
+
+@pytest.fixture(scope="module")
+def ca():
+    key = certs.generate_key(2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Unit CA")])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(NOW - datetime.timedelta(days=1))
+        .not_valid_after(NOW + datetime.timedelta(days=900))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def test_compat_profile_in_the_der(pair):
+    key, cert = pair
+    info = pkcs12.inspect(pkcs12.build(key, cert, password=PASSWORD, encryption="compat"))
+    assert info["key_encryption"] == ["pbeWithSHA1And3-KeyTripleDES-CBC"]
+    assert info["certificate_encryption"] == ["pbeWithSHA1And3-KeyTripleDES-CBC"]
+    assert info["mac"] == "sha1"
+    assert info["mac_iterations"] == 2048
+    assert pkcs12.profile(info) == "compat"
+
+
+def test_modern_profile_in_the_der(pair):
+    key, cert = pair
+    info = pkcs12.inspect(pkcs12.build(key, cert, password=PASSWORD, encryption="modern"))
+    assert info["key_encryption"] == ["PBES2(PBKDF2-hmacWithSHA256, aes-256-cbc)"]
+    assert info["certificate_encryption"] == ["PBES2(PBKDF2-hmacWithSHA256, aes-256-cbc)"]
+    assert info["mac"] == "sha256"
+    assert pkcs12.profile(info) == "modern"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl binary not installed")
+def test_openssl_binary_agrees_with_our_reading_of_the_compat_file(pair, tmp_path):
+    key, cert = pair
+    path = tmp_path / "c.pfx"
+    path.write_bytes(pkcs12.build(key, cert, password=PASSWORD, encryption="compat"))
+    proc = subprocess.run(
+        ["openssl", "pkcs12", "-legacy", "-info", "-nokeys", "-noout", "-in", str(path), "-passin", "pass:" + PASSWORD],
+        capture_output=True, text=True, check=True,
+    )
+    out = proc.stdout + proc.stderr
+    assert "MAC: sha1" in out
+    assert "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC" in out
+    assert "PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC" in out
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl binary not installed")
+def test_mac_check_and_profile_on_a_file_openssl_made(pair, tmp_path):
+    """Our PKCS#12 KDF/MAC check is verified against an independent implementation's output."""
+    key, cert = pair
+    (tmp_path / "k.pem").write_bytes(certs.key_pem(key))
+    (tmp_path / "c.pem").write_bytes(certs.certs_pem([cert]))
+    subprocess.run(
+        ["openssl", "pkcs12", "-export", "-legacy", "-inkey", str(tmp_path / "k.pem"), "-in", str(tmp_path / "c.pem"),
+         "-out", str(tmp_path / "o.pfx"), "-passout", "pass:" + PASSWORD],
+        check=True, capture_output=True,
+    )
+    data = (tmp_path / "o.pfx").read_bytes()
+    info = pkcs12.inspect(data)
+    assert pkcs12.mac_verifies(info, PASSWORD) is True
+    assert pkcs12.mac_verifies(info, PASSWORD + "x") is False
+    # openssl -legacy encrypts certificates with 40-bit RC2: neither of our profiles.
+    assert info["certificate_encryption"] == ["pbeWithSHA1And40BitRC2-CBC"]
+    assert pkcs12.profile(info) == "other"
+    contents = pkcs12.open_pfx(data, PASSWORD)
+    assert pkcs12.differences(contents, key, cert, [], "compat") == ["encryption is other, wanted compat"]
+
+
+def test_open_round_trip_with_chain_and_friendly_name(pair, ca):
+    key, cert = pair
+    data = pkcs12.build(key, cert, [ca[1]], PASSWORD, "compat", friendly_name="rtvs broker")
+    contents = pkcs12.open_pfx(data, PASSWORD)
+    assert contents.friendly_name == "rtvs broker"
+    assert contents.chain == [ca[1]]
+    assert contents.cert == cert
+    assert contents.encryption == "compat"
+    assert pkcs12.differences(contents, key, cert, [ca[1]], "compat", "rtvs broker") == []
+
+
+def test_differences_name_each_part(pair, ca):
+    key, cert = pair
+    contents = pkcs12.open_pfx(pkcs12.build(key, cert, None, PASSWORD, "compat"), PASSWORD)
+    other_key = certs.generate_key(2048)
+    other_cert = certs.build_certificate(key, FQDN, ["other.example.com"], now=NOW)
+    assert pkcs12.differences(contents, other_key, cert) == ["private key differs"]
+    assert pkcs12.differences(contents, key, other_cert) == ["certificate differs"]
+    assert pkcs12.differences(contents, key, cert, [ca[1]]) == ["chain differs (other_certificates)"]
+    assert pkcs12.differences(contents, key, cert, friendly_name="x") == ["friendly name differs"]
+    assert pkcs12.differences(contents, key, cert, encryption="modern") == ["encryption is compat, wanted modern"]
+
+
+def test_chain_order_is_compared(pair, ca):
+    key, cert = pair
+    second = certs.build_certificate(certs.generate_key(2048), "intermediate.example.com", now=NOW)
+    contents = pkcs12.open_pfx(pkcs12.build(key, cert, [ca[1], second], PASSWORD), PASSWORD)
+    assert contents.chain == [ca[1], second]
+    assert pkcs12.differences(contents, key, cert, [second, ca[1]]) == ["chain differs (other_certificates)"]
+
+
+@pytest.mark.parametrize("encryption", ["compat", "modern"])
+def test_wrong_password_is_detected_not_reported_as_damage(pair, encryption):
+    key, cert = pair
+    data = pkcs12.build(key, cert, None, PASSWORD, encryption)
+    with pytest.raises(pkcs12.PfxWrongPassword, match="password does not open it.*force: true"):
+        pkcs12.open_pfx(data, "not-the-password")
+
+
+@pytest.mark.parametrize("data", [b"", b"hello world", b"\x30\x03\x02\x01\x03", b"\x30\x82\xff\xff\x02"])
+def test_malformed_files_are_reported_as_such(data):
+    with pytest.raises(pkcs12.PfxMalformed, match="path is not a PKCS#12"):
+        pkcs12.open_pfx(data, PASSWORD)
+
+
+def test_truncated_pfx_is_malformed(pair):
+    key, cert = pair
+    data = pkcs12.build(key, cert, None, PASSWORD)
+    with pytest.raises(pkcs12.PfxMalformed):
+        pkcs12.open_pfx(data[:-10], PASSWORD)
+
+
+def test_ber_indefinite_length_outer_sequence_is_read(pair):
+    key, cert = pair
+    der = pkcs12.build(key, cert, None, PASSWORD)
+    assert der[0] == 0x30 and der[1] == 0x82
+    body = der[4:]
+    ber = b"\x30\x80" + body + b"\x00\x00"
+    info = pkcs12.inspect(ber)
+    assert pkcs12.profile(info) == "compat"
+    assert pkcs12.mac_verifies(info, PASSWORD) is True
+
+
+def test_build_refuses_empty_password_and_unknown_encryption(pair):
+    key, cert = pair
+    with pytest.raises(pkcs12.PfxError, match="password is empty"):
+        pkcs12.build(key, cert, None, "", "compat")
+    with pytest.raises(pkcs12.PfxError, match="encryption 'weak' is unknown; use one of compat, modern"):
+        pkcs12.build(key, cert, None, PASSWORD, "weak")
+
+
+def test_cryptography_reads_what_we_build_with_non_ascii_password(pair):
+    key, cert = pair
+    data = pkcs12.build(key, cert, None, "pässwörd", "compat")
+    loaded = crypto_pkcs12.load_pkcs12(data, "pässwörd".encode("utf-8"))
+    assert loaded.cert.certificate == cert
+    assert pkcs12.mac_verifies(pkcs12.inspect(data), "pässwörd") is True
