@@ -25,6 +25,8 @@ __metaclass__ = type
 import datetime
 import ipaddress
 
+from ansible_collections.rtvs.remote.plugins.module_utils import fileio
+
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -625,3 +627,112 @@ def public_key_fingerprint(key):
     digest = hashes.Hash(hashes.SHA256())
     digest.update(der)
     return _hex(digest.finalize(), ":")
+
+
+# ---------------------------------------------------------------- module runner (file I/O, no Ansible imports)
+
+
+def _read_input(path, option):
+    data = fileio.read_bytes(path)
+    if data is None:
+        raise CertError("%s %s does not exist; check the path (it is read on the host the module runs on)" % (option, path))
+    return data
+
+
+def _describe(cert, key):
+    """Diff text for a certificate/key pair: names and fingerprints only, never key bytes."""
+    if cert is None and key is None:
+        return ""
+    lines = []
+    if cert is not None:
+        info = summary(cert)
+        for name in ("subject", "subject_alt_names", "issuer", "not_after", "fingerprint_sha256"):
+            value = info[name]
+            lines.append("%s: %s" % (name, ", ".join(value) if isinstance(value, list) else value))
+    if key is not None:
+        lines.append("privatekey: ******** (public key sha256 %s)" % public_key_fingerprint(key))
+    return "\n".join(lines) + "\n"
+
+
+def _existing_pair(cert_bytes, key_bytes):
+    try:
+        cert = load_certificate(cert_bytes, "path") if cert_bytes else None
+    except CertError:
+        cert = None
+    try:
+        key = load_private_key(key_bytes, "privatekey_path", check_strength=False) if key_bytes else None
+    except CertError:
+        key = None
+    return cert, key
+
+
+def run(params, check_mode=False, now=None):
+    """Do what rtvs.remote.broker_certificate does; return the module result (without secrets).
+
+    Raises CertError or fileio.FileError with a message naming the option and the fix.
+    Nothing is written before every check has passed.
+    """
+    now = now or utcnow()
+    path, key_path = params["path"], params["privatekey_path"]
+    existing_cert = fileio.read_bytes(path)
+    existing_key = fileio.read_bytes(key_path)
+    source = params["source"]
+    sans = params.get("subject_alt_names") or []
+    if source == "provided":
+        if params.get("provided_certificate_content"):
+            cert_in, cert_option = params["provided_certificate_content"], "provided_certificate_content"
+        else:
+            cert_in = _read_input(params["provided_certificate_path"], "provided_certificate_path")
+            cert_option = "provided_certificate_path"
+        if params.get("provided_privatekey_content"):
+            key_in, key_option = params["provided_privatekey_content"], "provided_privatekey_content"
+        else:
+            key_in = _read_input(params["provided_privatekey_path"], "provided_privatekey_path")
+            key_option = "provided_privatekey_path"
+        plan = plan_provided(existing_cert, existing_key, cert_in, key_in, params["fqdn"], sans,
+                             params.get("provided_privatekey_passphrase"), cert_option, key_option,
+                             params.get("renew_before_days", 30), now)
+    else:
+        ca_cert = ca_key = None
+        if source == "ca":
+            ca_cert = load_certificate(_read_input(params["ca_certificate_path"], "ca_certificate_path"),
+                                       "ca_certificate_path")
+            ca_key = load_private_key(_read_input(params["ca_privatekey_path"], "ca_privatekey_path"),
+                                      "ca_privatekey_path", params.get("ca_privatekey_passphrase"))
+        plan = plan_issued(existing_cert, existing_key, params["fqdn"], sans, params["key_size"],
+                           params["valid_days"], params["renew_before_days"], params.get("force", False),
+                           ca_cert, ca_key, now)
+    owner, group = params.get("owner"), params.get("group")
+    key_mode, cert_mode = params.get("privatekey_mode"), params.get("mode")
+    # Validate owner/group/mode before writing anything.
+    for value, resolve in ((owner, fileio.resolve_uid), (group, fileio.resolve_gid),
+                           (key_mode, fileio.parse_mode), (cert_mode, fileio.parse_mode)):
+        resolve(value)
+    result = {"changed": False, "reasons": list(plan.reasons), "warnings": list(plan.warnings),
+              "backup_file": None, "privatekey_backup_file": None}
+    if plan.key_pem is None and existing_key is not None:
+        result["reasons"] += ["privatekey_path %s differs" % c
+                              for c in fileio.attribute_changes(key_path, owner, group, key_mode)]
+    if plan.cert_pem is None and existing_cert is not None:
+        result["reasons"] += ["path %s differs" % c for c in fileio.attribute_changes(path, owner, group, cert_mode)]
+    result["changed"] = bool(result["reasons"])
+    before_cert, before_key = _existing_pair(existing_cert, existing_key)
+    result["diff"] = {"before": _describe(before_cert, before_key), "after": _describe(plan.cert, plan.key)}
+    info = summary(plan.cert)
+    if check_mode and plan.cert_pem is not None:
+        # The certificate that would be issued does not exist yet: no fingerprint to promise.
+        for name in ("fingerprint_sha256", "thumbprint_sha1", "not_before", "not_after", "serial_number"):
+            info[name] = None
+    result.update(info)
+    if check_mode or not result["changed"]:
+        return result
+    backup = params.get("backup", False)
+    if plan.key_pem is not None:
+        result["privatekey_backup_file"] = fileio.atomic_write(key_path, plan.key_pem, owner, group, key_mode, backup)
+    else:
+        fileio.apply_attributes(key_path, owner, group, key_mode)
+    if plan.cert_pem is not None:
+        result["backup_file"] = fileio.atomic_write(path, plan.cert_pem, owner, group, cert_mode, backup)
+    else:
+        fileio.apply_attributes(path, owner, group, cert_mode)
+    return result

@@ -28,6 +28,8 @@ __metaclass__ = type
 import hashlib
 import hmac
 
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio
+
 try:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.serialization import pkcs12 as _pkcs12
@@ -392,3 +394,95 @@ def differences(contents, key, cert, chain=None, encryption="compat", friendly_n
     if contents.encryption != encryption:
         reasons.append("encryption is %s, wanted %s" % (contents.encryption, encryption))
     return reasons
+
+
+# ---------------------------------------------------------------- module runner (file I/O, no Ansible imports)
+
+
+def _read_input(path, option):
+    data = fileio.read_bytes(path)
+    if data is None:
+        raise PfxError("%s %s does not exist; check the path (it is read on the host the module runs on)" % (option, path))
+    return data
+
+
+def _describe(contents):
+    if contents is None:
+        return ""
+    lines = []
+    if contents.cert is not None:
+        lines.append("certificate: %s (sha256 %s)" % (certs.windows_name(contents.cert.subject),
+                                                      certs.fingerprint_sha256(contents.cert)))
+    lines.append("chain: %s" % (", ".join(certs.fingerprint_sha256(c) for c in contents.chain) or "(none)"))
+    lines.append("privatekey: ********")
+    lines.append("friendly_name: %s" % (contents.friendly_name or ""))
+    lines.append("encryption: %s" % contents.encryption)
+    lines.append("password: ********")
+    return "\n".join(lines) + "\n"
+
+
+def run(params, check_mode=False):
+    """Do what rtvs.remote.pfx does; return the module result (no secrets in it).
+
+    Raises PfxError, certs.CertError or fileio.FileError naming the option and the fix;
+    nothing is written before every check has passed.
+    """
+    path, password = params["path"], params["password"]
+    encryption = params.get("encryption") or "compat"
+    friendly_name = params.get("friendly_name") or None
+    if not password:
+        raise PfxError("password is empty; give the PFX a password (from a vault variable)")
+    if encryption not in ENCRYPTIONS:
+        raise PfxError("encryption %r is unknown; use one of %s" % (encryption, ", ".join(ENCRYPTIONS)))
+    key = certs.load_private_key(_read_input(params["privatekey_path"], "privatekey_path"), "privatekey_path",
+                                 params.get("privatekey_passphrase"))
+    leaf_and_chain = certs.load_certificates(_read_input(params["certificate_path"], "certificate_path"),
+                                             "certificate_path")
+    cert, chain = leaf_and_chain[0], leaf_and_chain[1:]
+    if not certs.key_matches(cert, key):
+        raise PfxError("privatekey_path does not belong to certificate_path (their public keys differ); "
+                       "give the key the certificate was issued for")
+    for index, other in enumerate(params.get("other_certificates") or []):
+        option = "other_certificates[%d]" % index
+        chain += certs.load_certificates(_read_input(other, option), option)
+    owner, group, mode = params.get("owner"), params.get("group"), params.get("mode")
+    fileio.resolve_uid(owner)
+    fileio.resolve_gid(group)
+    fileio.parse_mode(mode)
+
+    existing = fileio.read_bytes(path)
+    current = None
+    reasons = []
+    if existing is None:
+        reasons.append("missing")
+    else:
+        try:
+            current = open_pfx(existing, password)
+        except PfxError as exc:
+            if not params.get("force"):
+                raise
+            reasons.append("existing file cannot be opened and force is set: %s" % exc)
+        if current is not None:
+            reasons += differences(current, key, cert, chain, encryption, friendly_name)
+    write = bool(reasons)
+    if not write:
+        reasons += ["%s differs" % c for c in fileio.attribute_changes(path, owner, group, mode)]
+    wanted = Contents(key, cert, chain, friendly_name, encryption, None)
+    result = {
+        "changed": bool(reasons),
+        "reasons": reasons,
+        "reason": "; ".join(reasons) or None,
+        "fingerprint_sha256": certs.fingerprint_sha256(cert),
+        "thumbprint_sha1": certs.thumbprint_sha1(cert),
+        "encryption": encryption,
+        "backup_file": None,
+        "diff": {"before": _describe(current), "after": _describe(wanted)},
+    }
+    if check_mode or not result["changed"]:
+        return result
+    if write:
+        data = build(key, cert, chain, password, encryption, friendly_name)
+        result["backup_file"] = fileio.atomic_write(path, data, owner, group, mode, params.get("backup", False))
+    else:
+        fileio.apply_attributes(path, owner, group, mode)
+    return result

@@ -1,0 +1,196 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: rtvs.remote contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: pfx
+short_description: Bundle the RTVS broker's key and certificate into a password-protected PKCS#12 (PFX) file
+version_added: 0.1.0
+description:
+  - Writes a PKCS#12 file holding the private key, the certificate and an optional chain, protected by O(password).
+    The RTVS broker loads its TLS certificate from such a file (C(X509CertificateFile)), and Windows imports it into
+    the machine certificate store.
+  - O(encryption=compat) (the default) uses pbeWithSHA1And3-KeyTripleDES-CBC for key and certificates and a SHA-1 MAC,
+    which Windows Server 2012 R2/2016 and the broker's .NET Core 1.x can import. O(encryption=modern) uses
+    AES-256-CBC with PBKDF2-HMAC-SHA256 and a SHA-256 MAC.
+  - Idempotent by opening the existing file with O(password) and comparing key, certificate, chain,
+    friendly name and encryption profile, never by timestamps.
+  - An existing file that O(password) does not open is reported and left alone, unless O(force=true).
+  - Built on the Python C(cryptography) library; no openssl binary is needed.
+author:
+  - rtvs.remote contributors
+requirements:
+  - cryptography >= 39.0 on the host that runs the module
+extends_documentation_fragment:
+  - rtvs.remote.file_options
+attributes:
+  check_mode:
+    support: full
+    description: Opens and compares the existing file, reports what would change, writes nothing.
+  diff_mode:
+    support: full
+    description: Shows certificate subject and fingerprints, chain, friendly name and encryption; key and password show as C(********).
+  idempotent:
+    support: full
+    description: A second run with the same inputs reports no change.
+options:
+  path:
+    description:
+      - Where the PKCS#12 file is written.
+    type: path
+    required: true
+  certificate_path:
+    description:
+      - PEM certificate of the broker. Certificates after the first in this file are added to the chain.
+    type: path
+    required: true
+  privatekey_path:
+    description:
+      - PEM private key belonging to O(certificate_path).
+    type: path
+    required: true
+  privatekey_passphrase:
+    description:
+      - Passphrase of O(privatekey_path) when it is encrypted.
+    type: str
+  other_certificates:
+    description:
+      - PEM files with chain certificates (intermediate and root CAs) to include, in this order.
+    type: list
+    elements: path
+    default: []
+  password:
+    description:
+      - Password protecting the PFX; take it from a vault variable. Never logged.
+    type: str
+    required: true
+  encryption:
+    description:
+      - V(compat) is PBE-SHA1-3DES with a SHA-1 MAC (Windows Server 2012 R2/2016, .NET Core 1.x).
+      - V(modern) is AES-256-CBC/PBKDF2-SHA256 with a SHA-256 MAC (Windows Server 2019 and later, OpenSSL 3).
+    type: str
+    choices: [compat, modern]
+    default: compat
+  friendly_name:
+    description:
+      - Friendly name stored with the certificate (shown by Windows certificate stores).
+    type: str
+  force:
+    description:
+      - Replace an existing file that O(password) does not open or that is not PKCS#12 at all.
+    type: bool
+    default: false
+  owner:
+    description:
+      - User that owns the PFX.
+    type: str
+    default: root
+  mode:
+    description:
+      - Permissions of the PFX. Give the broker's service group read access through O(group).
+    type: raw
+    default: '0640'
+seealso:
+  - module: rtvs.remote.broker_certificate
+"""
+
+EXAMPLES = r"""
+- name: PFX the Linux broker reads
+  rtvs.remote.pfx:
+    path: /etc/rtvs/broker.pfx
+    certificate_path: /etc/rtvs/broker.crt
+    privatekey_path: /etc/rtvs/broker.key
+    password: "{{ rtvs_pfx_password }}"
+    group: rtvssvc
+
+- name: PFX for a Windows broker, built on the controller
+  rtvs.remote.pfx:
+    path: "{{ playbook_dir }}/pki/{{ inventory_hostname }}.pfx"
+    certificate_path: "{{ playbook_dir }}/pki/{{ inventory_hostname }}.crt"
+    privatekey_path: "{{ playbook_dir }}/pki/{{ inventory_hostname }}.key"
+    other_certificates:
+      - "{{ rtvs_ca_certificate }}"
+    password: "{{ rtvs_pfx_password }}"
+    encryption: compat
+    owner: "{{ lookup('env', 'USER') }}"
+    mode: '0600'
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+reason:
+  description: Why the file was (or would be) written, all reasons joined by C(; ); null when unchanged.
+  returned: always
+  type: str
+  sample: "certificate differs"
+reasons:
+  description: The same reasons as a list.
+  returned: always
+  type: list
+  elements: str
+  sample: ["missing"]
+fingerprint_sha256:
+  description: SHA-256 fingerprint of the leaf certificate (C(AB:CD:...)).
+  returned: always
+  type: str
+thumbprint_sha1:
+  description: SHA-1 thumbprint of the leaf certificate in upper-case hex, as Windows shows it.
+  returned: always
+  type: str
+encryption:
+  description: The encryption profile of the file.
+  returned: always
+  type: str
+  sample: compat
+backup_file:
+  description: Backup of the replaced file.
+  returned: when O(backup=true) and the file was replaced
+  type: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, pkcs12
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            certificate_path=dict(type="path", required=True),
+            privatekey_path=dict(type="path", required=True, no_log=False),
+            privatekey_passphrase=dict(type="str", no_log=True),
+            other_certificates=dict(type="list", elements="path", default=[]),
+            password=dict(type="str", required=True, no_log=True),
+            encryption=dict(type="str", choices=["compat", "modern"], default="compat"),
+            friendly_name=dict(type="str"),
+            force=dict(type="bool", default=False),
+            owner=dict(type="str", default="root"),
+            group=dict(type="str"),
+            mode=dict(type="raw", default="0640"),
+            backup=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if not certs.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(certs.CRYPTOGRAPHY_IMPORT_ERROR))
+    try:
+        result = pkcs12.run(module.params, check_mode=module.check_mode)
+    except (pkcs12.PfxError, certs.CertError, fileio.FileError) as exc:
+        module.fail_json(msg=str(exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg="pfx failed: %s" % exc, exception=traceback.format_exc())
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
