@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: rtvs.remote contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: tls_probe
+short_description: Look at an RTVS broker from the client side - name, TCP, TLS 1.2, certificate, /info/about
+version_added: 0.1.0
+description:
+  - Resolves O(name), connects to O(port), completes a TLS 1.2 handshake (the only version the RTVS client and
+    broker speak) and reads the served certificate - subject, names, expiry, SHA-256 fingerprint, self-signed -
+    and whether it covers O(name), the name clients use.
+  - Verifies the chain in a second handshake against O(ca_file), or the controller's system store when it is
+    not given, and says which one it used.
+  - Sends C(GET /info/about) with a Basic header (any user:password works, the broker only needs the header) and
+    returns the status and JSON. With O(user) and O(password), also C(GET /interpreters), which proves the login
+    works and R was detected.
+  - Meant to run on the controller (C(delegate_to: localhost)); read-only, it only opens connections and sends
+    GET requests. The rtvs.remote.doctor role uses it.
+author:
+  - rtvs.remote contributors
+requirements:
+  - cryptography >= 39.0 on the host that runs the module
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same probe in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  idempotent:
+    support: full
+    description: Never reports a change.
+options:
+  name:
+    description:
+      - Name clients use to connect (the FQDN, or an IP address when clients use one). The certificate is checked
+        against it and it is sent as the TLS server name (SNI) unless it is an IP address.
+    type: str
+    required: true
+  port:
+    description:
+      - Broker port.
+    type: int
+    default: 5444
+  address:
+    description:
+      - Connect to this address instead of resolving O(name), for example a test host's IP. O(name) is still
+        resolved and reported, and still used for SNI and the certificate name check.
+    type: str
+  ca_file:
+    description:
+      - PEM file with the CA certificates clients trust. Without it the controller's system store is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each connection and answer.
+    type: float
+    default: 5.0
+  user:
+    description:
+      - Account to log in with for C(GET /interpreters). Without it only C(/info/about) is asked.
+    type: str
+  password:
+    description:
+      - Password of O(user). Never logged or returned.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Probe the broker the way a client does
+  rtvs.remote.tls_probe:
+    name: "{{ rtvs_fqdn }}"
+    port: 5444
+    ca_file: files/ca.pem
+  delegate_to: localhost
+  register: probe
+
+- name: The certificate covers the name clients use and /info/about answers
+  ansible.builtin.assert:
+    that:
+      - probe.probe.certificate.covers_name
+      - probe.probe.about.status == 200
+"""
+
+RETURN = r"""
+probe:
+  description: Everything the probe saw; each step runs only when the previous one worked.
+  returned: always
+  type: dict
+  contains:
+    name: {description: O(name)., type: str, returned: always}
+    port: {description: O(port)., type: int, returned: always}
+    address_given: {description: Whether O(address) was given., type: bool, returned: always}
+    resolve:
+      description: Name resolution of O(name) on the controller.
+      type: dict
+      returned: always
+      sample: {ok: true, addresses: [192.0.2.10], error: null}
+    tcp:
+      description: TCP connect; C(address) is the address used.
+      type: dict
+      returned: always
+      sample: {ok: true, address: 192.0.2.10, error: null}
+    tls:
+      description: TLS 1.2 handshake without verification.
+      type: dict
+      returned: always
+      sample: {ok: true, version: TLSv1.2, cipher: ECDHE-RSA-AES256-GCM-SHA384, error: null}
+    certificate:
+      description:
+        - The served leaf certificate, or null when no handshake happened. C(covers_name) tells whether its
+          SubjectAltName (or CN without a SAN) covers O(name).
+      type: dict
+      returned: always
+      sample:
+        subject: CN=rtvs.example.com
+        subject_alt_names: [rtvs.example.com]
+        issuer: CN=rtvs.example.com
+        not_before: '2026-11-25T22:00:00Z'
+        not_after: '2027-11-25T22:00:00Z'
+        fingerprint_sha256: 'AB:CD:...'
+        thumbprint_sha1: ABCD...
+        self_signed: true
+        serial_number: 1A2B
+        covers_name: true
+        expired: false
+        days_left: 364
+    trust:
+      description: Chain verification; C(store) names the CA file or the system store used.
+      type: dict
+      returned: always
+      sample: {ok: false, store: CA file /etc/ssl/ca.pem, error: 'self-signed certificate (verify code 18)'}
+    about:
+      description: C(GET /info/about) with a Basic header; C(json) is the parsed body.
+      type: dict
+      returned: always
+      sample: {status: 200, json: {version: 1.3.0.0}, www_authenticate: null, api_error: null, body_excerpt: null, error: null}
+    interpreters:
+      description: C(GET /interpreters) as O(user); null without O(user). C(names) lists the interpreter names.
+      type: dict
+      returned: always
+      sample: {user: alice, status: 200, count: 1, names: [R 3.4.4], api_error: null, error: null}
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible_collections.rtvs.remote.plugins.module_utils import tls_probe
+
+    IMPORT_ERROR = None
+except ImportError:
+    IMPORT_ERROR = traceback.format_exc()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            port=dict(type="int", default=5444),
+            address=dict(type="str"),
+            ca_file=dict(type="path"),
+            timeout=dict(type="float", default=5.0),
+            user=dict(type="str"),
+            password=dict(type="str", no_log=True),
+        ),
+        supports_check_mode=True,
+    )
+    if IMPORT_ERROR or not tls_probe.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=IMPORT_ERROR)
+    params = module.params
+    if not 1 <= params["port"] <= 65535:
+        module.fail_json(msg="port %s is out of range; use the broker port, 1-65535 (default 5444)" % params["port"])
+    if params["ca_file"]:
+        try:
+            with open(params["ca_file"], "rb") as handle:
+                if b"-----BEGIN CERTIFICATE-----" not in handle.read():
+                    module.fail_json(msg="ca_file %s holds no PEM certificate; point ca_file at the PEM CA bundle clients trust"
+                                     % params["ca_file"])
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="ca_file %s cannot be read (%s); point ca_file at a readable PEM file" % (params["ca_file"], exc))
+    if params["password"] and not params["user"]:
+        module.fail_json(msg="password is given without user; set user to the account to log in with")
+    result = tls_probe.probe(
+        params["name"], params["port"], address=params["address"], ca_file=params["ca_file"],
+        timeout=params["timeout"], user=params["user"], password=params["password"],
+    )
+    module.exit_json(changed=False, probe=result)
+
+
+if __name__ == "__main__":
+    main()
