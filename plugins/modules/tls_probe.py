@@ -19,7 +19,7 @@ description:
   - Sends C(GET /info/about) with a Basic header (any user:password works, the broker only needs the header) and
     returns the status and JSON. With O(user) and O(password), also C(GET /interpreters), which proves the login
     works and R was detected.
-  - Meant to run on the controller (C(delegate_to: localhost)); read-only, it only opens connections and sends
+  - Meant to run on the controller (C(delegate_to=localhost)); read-only, it only opens connections and sends
     GET requests. The rtvs.remote.doctor role uses it.
 author:
   - rtvs.remote contributors
