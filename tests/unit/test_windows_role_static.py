@@ -1,0 +1,154 @@
+"""Static checks of the windows_broker role that need no Windows host.
+
+- meta/argument_specs.yml documents exactly the role's inputs (defaults/main.yml plus the
+  vault-only rtvs_pfx_password), with the same defaults;
+- every rtvs_* variable the tasks use is an input (a typo would otherwise be an undefined
+  variable only on a real host);
+- variables the role sets itself carry the role prefix windows_broker_;
+- every task file is reachable from main.yml and every included file exists;
+- ansible-playbook --syntax-check accepts playbooks/windows.yml (this also resolves every module
+  name, including rtvs.remote.win_broker_info and rtvs.remote.win_broker_cert_cleanup).
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROLE = os.path.join(ROOT, "roles", "windows_broker")
+VAULT_ONLY = {"rtvs_pfx_password"}
+
+
+def load(rel):
+    with open(os.path.join(ROLE, rel)) as handle:
+        return yaml.safe_load(handle)
+
+
+def task_files():
+    return sorted(glob.glob(os.path.join(ROLE, "tasks", "*.yml")) + glob.glob(os.path.join(ROLE, "handlers", "*.yml")))
+
+
+def role_text():
+    text = ""
+    for path in task_files():
+        with open(path) as handle:
+            text += handle.read()
+    return text
+
+
+def spec_options():
+    return load("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
+
+
+def test_argument_specs_cover_exactly_the_inputs():
+    defaults = set(load("defaults/main.yml"))
+    options = set(spec_options())
+    assert defaults - options == set(), "defaults without argument_specs entry"
+    assert options - defaults - VAULT_ONLY == set(), "argument_specs entries without default"
+    assert VAULT_ONLY <= options
+
+
+def test_argument_spec_defaults_match_defaults_file():
+    defaults = load("defaults/main.yml")
+    for name, spec in spec_options().items():
+        if name in VAULT_ONLY:
+            assert "default" not in spec, "%s must have no default (vault only)" % name
+            continue
+        assert "default" in spec, name
+        assert spec["default"] == defaults[name], "%s: spec %r vs defaults %r" % (name, spec["default"], defaults[name])
+
+
+def test_every_option_is_described_and_typed():
+    for name, spec in spec_options().items():
+        assert spec.get("description"), name
+        assert spec.get("type") in {"str", "int", "bool", "list", "dict", "path", "raw"}, name
+        if spec["type"] == "list":
+            assert spec.get("elements"), name
+
+
+def test_tasks_use_only_declared_inputs():
+    used = set(re.findall(r"\brtvs_[a-z0-9_]+\b", role_text()))
+    tags = {"rtvs_preflight", "rtvs_r", "rtvs_services", "rtvs_certificate", "rtvs_config",
+            "rtvs_firewall", "rtvs_users", "rtvs_azure", "rtvs_health"}
+    unknown = used - set(spec_options()) - tags
+    assert unknown == set(), "variables used but not declared: %s" % sorted(unknown)
+
+
+def test_role_set_variables_carry_the_role_prefix():
+    names = set()
+    for path in task_files():
+        for task in walk_tasks(yaml.safe_load(open(path)) or []):
+            if "register" in task:
+                names.add(task["register"])
+            if "ansible.builtin.set_fact" in task:
+                names.update(task["ansible.builtin.set_fact"])
+    assert names, "no registered variables found; the walk is broken"
+    bad = sorted(n for n in names if not n.startswith("windows_broker_"))
+    assert bad == [], bad
+
+
+def walk_tasks(tasks):
+    for task in tasks:
+        yield task
+        for key in ("block", "rescue", "always"):
+            yield from walk_tasks(task.get(key) or [])
+
+
+def test_every_task_file_is_reachable_and_exists():
+    referenced = set()
+    for path in task_files():
+        for task in walk_tasks(yaml.safe_load(open(path)) or []):
+            for key in ("ansible.builtin.import_tasks", "ansible.builtin.include_tasks"):
+                if key in task:
+                    referenced.add(task[key])
+    existing = {os.path.basename(p) for p in glob.glob(os.path.join(ROLE, "tasks", "*.yml"))}
+    assert referenced - existing == set(), "included but missing"
+    assert existing - referenced - {"main.yml"} == set(), "task files nobody includes"
+
+
+def test_every_step_has_a_task_file_imported_by_main():
+    steps = spec_options()["rtvs_windows_steps"]["choices"]
+    main = load("tasks/main.yml")
+    imported = {t["ansible.builtin.import_tasks"] for t in main}
+    assert {s + ".yml" for s in steps} == imported
+
+
+def test_windows_playbook_syntax_check():
+    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    env = dict(os.environ)
+    env.setdefault("ANSIBLE_CONFIG", os.path.join(ROOT, "ansible.cfg"))
+    proc = subprocess.run(
+        [ansible_playbook, "--syntax-check", "-i", "localhost,", "playbooks/windows.yml"],
+        cwd=ROOT, capture_output=True, text=True, env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_syntax_check_catches_an_unknown_module(tmp_path):
+    """The syntax check above is meaningful: a misspelt module name fails it."""
+    playbook = tmp_path / "bad.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - name: Misspelt\n      rtvs.remote.win_broker_infoo: {}\n"
+    )
+    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    proc = subprocess.run([ansible_playbook, "--syntax-check", "-i", "localhost,", str(playbook)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+
+
+def test_every_task_file_passes_syntax_check(tmp_path):
+    """include_tasks files are not parsed by a syntax check of the playbook; import each one."""
+    files = sorted(glob.glob(os.path.join(ROLE, "tasks", "*.yml")))
+    lines = ["- hosts: localhost", "  gather_facts: false", "  tasks:"]
+    for path in files:
+        lines += ["    - name: Import %s" % os.path.basename(path), "      ansible.builtin.import_tasks: %s" % path]
+    playbook = tmp_path / "all_tasks.yml"
+    playbook.write_text("\n".join(lines) + "\n")
+    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    proc = subprocess.run([ansible_playbook, "--syntax-check", "-i", "localhost,", str(playbook)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
