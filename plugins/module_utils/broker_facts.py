@@ -1,0 +1,556 @@
+# -*- coding: utf-8 -*-
+# Copyright: rtvs.remote contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only facts about rtvsd on a Linux host, for the doctor.
+
+Pure Python, no Ansible imports. Every path is read below ``root`` (``/`` on a
+real host, a temporary folder in unit tests), and the only process run is
+``systemctl is-enabled/is-active/show`` through the ``systemctl`` callable the
+caller passes. Nothing is written, not even a temporary file. The PFX password
+is used to open the PFX and never returned: the result says whether it is set
+and whether it opens the file.
+
+The shapes follow rtvs.remote.win_broker_info where the meaning is the same
+(``config.parsed``, ``r_installs``, ``logs.newest``), so the doctor's checks read
+both platforms alike.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import glob
+import json
+import os
+import re
+import socket
+import struct
+
+try:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:  # pragma: no cover - reported in the facts instead
+    HAS_CRYPTOGRAPHY = False
+
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
+DEFAULT_URLS = "https://0.0.0.0:5444"
+DEFAULT_GROUP = "Users"  # SecurityOptions.cs default when the key is omitted
+DEFAULT_PASSWORD = "SnakeOil"  # the postinst's PFX password
+LOG_PATTERN = "Microsoft.R.Host.Broker*.log"
+ERROR_LINE = re.compile(r"(?i)\b(error|fail|failed|exception|not found|critical)\b")
+TAIL_BYTES = 65536
+MASK = "********"
+
+
+class Root(object):
+    """Paths of the host as seen below ``root``."""
+
+    def __init__(self, root="/"):
+        self.root = root or "/"
+
+    def path(self, path):
+        return os.path.join(self.root, path.lstrip("/"))
+
+    def read_text(self, path):
+        with open(self.path(path), "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+
+    def exists(self, path):
+        return os.path.lexists(self.path(path))
+
+    def isdir(self, path):
+        return os.path.isdir(self.path(path))
+
+    def glob(self, pattern):
+        prefix = self.path("/")
+        return sorted("/" + p[len(prefix):].lstrip("/") for p in glob.glob(self.path(pattern)))
+
+
+def _ci(mapping, *path):
+    """Case-insensitive nested lookup (the broker binds config keys case-insensitively); None when absent."""
+    for key in path:
+        if not isinstance(mapping, dict):
+            return None
+        found = [v for k, v in mapping.items() if str(k).lower() == key.lower()]
+        if not found:
+            return None
+        mapping = found[-1]
+    return mapping
+
+
+def _ci_has(mapping, *path):
+    parent = _ci(mapping, *path[:-1]) if len(path) > 1 else mapping
+    return isinstance(parent, dict) and any(str(k).lower() == path[-1].lower() for k in parent)
+
+
+# ---------------------------------------------------------------- passwd, group, shadow
+
+
+def read_passwd(root):
+    users = {}
+    try:
+        text = root.read_text("/etc/passwd")
+    except (IOError, OSError):
+        return users
+    for line in text.splitlines():
+        parts = line.split(":")
+        if len(parts) >= 7 and parts[0]:
+            users[parts[0]] = {"name": parts[0], "uid": int(parts[2]), "gid": int(parts[3]), "home": parts[5]}
+    return users
+
+
+def read_groups(root):
+    groups = {}
+    try:
+        text = root.read_text("/etc/group")
+    except (IOError, OSError):
+        return groups
+    for line in text.splitlines():
+        parts = line.split(":")
+        if len(parts) >= 4 and parts[0]:
+            members = [m for m in parts[3].split(",") if m]
+            groups[parts[0]] = {"name": parts[0], "gid": int(parts[2]), "members": members}
+    return groups
+
+
+def read_shadow(root):
+    """{user: password field}; None when /etc/shadow cannot be read (not root)."""
+    try:
+        text = root.read_text("/etc/shadow")
+    except (IOError, OSError):
+        return None
+    result = {}
+    for line in text.splitlines():
+        parts = line.split(":")
+        if len(parts) >= 2 and parts[0]:
+            result[parts[0]] = parts[1]
+    return result
+
+
+def password_usable(field):
+    """A shadow field that lets PAM log in: non-empty, not locked ('!'), not disabled ('*')."""
+    return bool(field) and not field.startswith("!") and not field.startswith("*")
+
+
+# ---------------------------------------------------------------- systemd
+
+
+def _unit_sections(text):
+    """{section: {key: [values]}} of a systemd unit or drop-in."""
+    sections, current = {}, None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        if current is None or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def service_facts(root, name, systemctl=None):
+    unit = "%s.service" % name
+    unit_path = None
+    for folder in UNIT_DIRS:
+        if root.exists("%s/%s" % (folder, unit)):
+            unit_path = "%s/%s" % (folder, unit)
+            break
+    dropins = []
+    for folder in UNIT_DIRS:
+        dropins.extend(root.glob("%s/%s.d/*.conf" % (folder, unit)))
+    wanted_by, aliases = [], []
+    for path in ([unit_path] if unit_path else []) + dropins:
+        try:
+            install = _unit_sections(root.read_text(path)).get("Install", {})
+        except (IOError, OSError):
+            continue
+        for key, target in (("WantedBy", wanted_by), ("RequiredBy", wanted_by), ("Alias", aliases)):
+            for value in install.get(key, []):
+                if value == "":
+                    del target[:]  # an empty assignment resets the list, as systemd does
+                target.extend(v for v in value.split() if v not in target)
+    links = []
+    for folder in ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"):
+        links.extend(root.glob("%s/*.wants/%s" % (folder, unit)))
+        links.extend(root.glob("%s/*.requires/%s" % (folder, unit)))
+    facts = {
+        "name": name,
+        "installed": unit_path is not None,
+        "unit_path": unit_path,
+        "dropins": dropins,
+        "wanted_by": wanted_by,
+        "aliases": aliases,
+        "wanted_links": links,
+        "enabled": None,
+        "active": None,
+        "sub_state": None,
+    }
+    if systemctl is not None and unit_path:
+        facts["enabled"] = systemctl(["is-enabled", unit]) or "unknown"
+        facts["active"] = systemctl(["is-active", unit]) or "unknown"
+        facts["sub_state"] = systemctl(["show", "--property=SubState", "--value", unit]) or None
+    return facts
+
+
+# ---------------------------------------------------------------- config
+
+
+def parse_port(urls):
+    """Port of the first URL in ``urls`` (';'-separated, as ASP.NET Core reads it); None when absent."""
+    first = str(urls or "").split(";")[0].strip()
+    match = re.match(r"^[a-zA-Z]+://(\[[^\]]*\]|[^:/]*)(?::(\d+))?", first)
+    if not match:
+        return None
+    if match.group(2):
+        return int(match.group(2))
+    return 443 if first.lower().startswith("https") else 80
+
+
+def url_host(urls):
+    first = str(urls or "").split(";")[0].strip()
+    match = re.match(r"^[a-zA-Z]+://(\[[^\]]*\]|[^:/]*)", first)
+    return match.group(1).strip("[]") if match else None
+
+
+def is_loopback(host):
+    return str(host).lower() in ("localhost", "::1") or str(host).startswith("127.")
+
+
+def redact(content):
+    """Copy of the config with X509CertificatePassword masked (any key case)."""
+    if isinstance(content, dict):
+        return dict(
+            (k, MASK if str(k).lower() == "x509certificatepassword" and v is not None else redact(v))
+            for k, v in content.items()
+        )
+    if isinstance(content, list):
+        return [redact(v) for v in content]
+    return content
+
+
+def config_facts(root, path):
+    facts = {"path": path, "exists": root.exists(path), "parsed": False, "error": None, "content": None}
+    if not facts["exists"]:
+        return facts, None
+    try:
+        text = root.read_text(path)
+    except (IOError, OSError) as exc:
+        facts["error"] = "cannot read: %s" % (exc.strerror or exc)
+        return facts, None
+    try:
+        content = json.loads(text.lstrip("\ufeff"))
+    except ValueError as exc:
+        facts["error"] = "not valid JSON: %s" % exc
+        return facts, None
+    if not isinstance(content, dict):
+        facts["error"] = "not a JSON object"
+        return facts, None
+    urls = _ci(content, "urls") or _ci(content, "server.urls") or DEFAULT_URLS
+    password = _ci(content, "security", "X509CertificatePassword")
+    facts.update({
+        "parsed": True,
+        "content": redact(content),
+        "urls": urls,
+        "port": parse_port(urls),
+        "url_loopback": is_loopback(url_host(urls)),
+        "allowed_group_set": _ci_has(content, "security", "allowedGroup"),
+        "allowed_group": _ci(content, "security", "allowedGroup"),
+        "certificate_file": _ci(content, "security", "X509CertificateFile"),
+        "certificate_name": _ci(content, "security", "X509CertificateName"),
+        "password_set": password is not None,
+        "password_is_default": password == DEFAULT_PASSWORD,
+        "secret_set": bool(_ci(content, "security", "secret")),
+        "lifetime_keys": ["lifetime.%s" % k for k in ("pingTimeout", "parentProcessID")
+                          if _ci(content, "lifetime", k) is not None],
+        "log_folder": _ci(content, "logging", "logFolder") or "/tmp",
+        "startup_name": _ci(content, "startup", "name"),
+    })
+    return facts, password
+
+
+# ---------------------------------------------------------------- PFX
+
+
+def pfx_facts(root, path, password, account, can_read, fqdn=None):
+    facts = {"path": path, "exists": False, "opens": None, "error": None, "key_present": None,
+             "key_matches": None, "certificate": None, "access": {"account": account, "can_read": None, "reason": None}}
+    if not path:
+        return facts
+    facts["exists"] = root.exists(path)
+    if not facts["exists"]:
+        return facts
+    if can_read is not None:
+        try:
+            readable, reason = can_read(root.path(path), account)
+            facts["access"].update({"can_read": readable, "reason": reason})
+        except Exception as exc:  # keep every other fact when the access check cannot run
+            facts["access"]["reason"] = "%s: %s" % (type(exc).__name__, exc)
+    if not HAS_CRYPTOGRAPHY:
+        facts["error"] = "python3-cryptography is not installed on the host"
+        return facts
+    try:
+        with open(root.path(path), "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        facts["error"] = "cannot read as the connecting user: %s (run with become)" % (exc.strerror or exc)
+        return facts
+    secret = password.encode("utf-8") if password is not None else None
+    try:
+        key, cert, _extra = pkcs12.load_key_and_certificates(data, secret)
+    except (ValueError, TypeError) as exc:
+        facts["opens"] = False
+        facts["error"] = "%s" % (str(exc).split("\n")[0] or "invalid password or PKCS#12 data")
+        if secret and secret in facts["error"].encode("utf-8"):  # never echo the password
+            facts["error"] = "invalid password or PKCS#12 data"
+        return facts
+    facts["opens"] = True
+    facts["key_present"] = key is not None
+    if cert is not None:
+        from ansible_collections.rtvs.remote.plugins.module_utils import certs
+
+        summary = certs.summary(cert)
+        if fqdn:
+            summary["covers_name"] = certs.covers(cert, fqdn)
+        facts["certificate"] = summary
+        if key is not None:
+            facts["key_matches"] = certs.key_matches(cert, key)
+    else:
+        facts["error"] = "the PFX holds no certificate"
+    return facts
+
+
+# ---------------------------------------------------------------- users
+
+
+def group_facts(root, name, passwd, groups, shadow):
+    facts = {"name": name, "exists": None, "gid": None, "members": []}
+    if name is None or name == "":
+        return facts
+    group = groups.get(name)
+    facts["exists"] = group is not None
+    if not group:
+        return facts
+    facts["gid"] = group["gid"]
+    names = list(group["members"])
+    names += sorted(u["name"] for u in passwd.values() if u["gid"] == group["gid"] and u["name"] not in names)
+    for user in names:
+        entry = passwd.get(user)
+        home = entry["home"] if entry else None
+        facts["members"].append({
+            "name": user,
+            "exists": entry is not None,
+            "password_set": password_usable(shadow.get(user)) if shadow is not None else None,
+            "home": home,
+            "home_exists": bool(home) and root.isdir(home),
+        })
+    return facts
+
+
+# ---------------------------------------------------------------- R (dpkg)
+
+
+def dpkg_packages(root):
+    """Installed packages from /var/lib/dpkg/status: {name: {version, status}} (status 'install ok installed')."""
+    result = {}
+    try:
+        text = root.read_text("/var/lib/dpkg/status")
+    except (IOError, OSError):
+        return result
+    for stanza in text.split("\n\n"):
+        fields = {}
+        for line in stanza.splitlines():
+            if line[:1] in (" ", "\t") or ":" not in line:
+                continue
+            key, value = line.split(":", 1)
+            fields[key.strip()] = value.strip()
+        name = fields.get("Package")
+        if name and fields.get("Status", "").endswith(" installed"):
+            result[name] = {"version": fields.get("Version"), "status": fields.get("Status")}
+    return result
+
+
+def r_facts(root):
+    from ansible_collections.rtvs.remote.plugins.module_utils.doctor_checks import r_in_range
+
+    installs = []
+    for name, info in sorted(dpkg_packages(root).items()):
+        if name == "r-base-core" or name.startswith("microsoft-r-open-mro"):
+            base = "/usr/lib/R" if name == "r-base-core" else None
+            installs.append({
+                "name": name,
+                "version": info["version"],
+                "path": base,
+                "lib_exists": root.exists("%s/lib/libR.so" % base) if base else None,
+                "supported": r_in_range(info["version"]),
+            })
+    return installs
+
+
+# ---------------------------------------------------------------- sockets, firewall
+
+
+def _decode_address(hex_addr):
+    raw = bytes.fromhex(hex_addr)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, struct.pack("<I", struct.unpack(">I", raw)[0]))
+    words = struct.unpack(">4I", raw)
+    return socket.inet_ntop(socket.AF_INET6, struct.pack("<4I", *words))
+
+
+def listening_facts(root, port):
+    addresses = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            text = root.read_text(table)
+        except (IOError, OSError):
+            continue
+        for line in text.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 4 or fields[3] != "0A":  # 0A = TCP_LISTEN
+                continue
+            addr_hex, port_hex = fields[1].split(":")
+            if int(port_hex, 16) == port:
+                address = _decode_address(addr_hex)
+                if address not in addresses:
+                    addresses.append(address)
+    return {"port": port, "listening": bool(addresses), "addresses": addresses}
+
+
+def _ufw_port_matches(spec, port):
+    if spec == "any":
+        return True
+    for part in spec.split(","):
+        if ":" in part:
+            low, high = part.split(":", 1)
+            if low.isdigit() and high.isdigit() and int(low) <= port <= int(high):
+                return True
+        elif part.isdigit() and int(part) == port:
+            return True
+    return False
+
+
+def _read_kv(root, path):
+    values = {}
+    try:
+        text = root.read_text(path)
+    except (IOError, OSError):
+        return None
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip().strip('"')
+    return values
+
+
+def ufw_facts(root, port):
+    """ufw's saved state (ufw.conf, /etc/default/ufw, user.rules): first matching tuple wins, as in ufw."""
+    conf = _read_kv(root, "/etc/ufw/ufw.conf")
+    facts = {"installed": conf is not None or root.exists("/usr/sbin/ufw"), "enabled": False, "port": port,
+             "default_input": None, "port_allowed": None, "rule": None, "sources": []}
+    if conf is None:
+        return facts
+    facts["enabled"] = conf.get("ENABLED", "no").lower() == "yes"
+    default = (_read_kv(root, "/etc/default/ufw") or {}).get("DEFAULT_INPUT_POLICY", "DROP")
+    facts["default_input"] = default
+    decision = None
+    for rules in ("/etc/ufw/user.rules", "/etc/ufw/user6.rules"):
+        try:
+            text = root.read_text(rules)
+        except (IOError, OSError):
+            continue
+        for line in text.splitlines():
+            if not line.startswith("### tuple ###"):
+                continue
+            # ### tuple ### <action> <proto> <dport> <dst> <sport> <src> <direction> [comment=...]
+            parts = line[len("### tuple ###"):].split()
+            if len(parts) < 7:
+                continue
+            action, proto, dport, _dst, _sport, src, direction = parts[:7]
+            action = action.split("_")[0]  # allow_log, deny_log-all ...
+            if direction != "in" or proto not in ("tcp", "any") or not _ufw_port_matches(dport, port):
+                continue
+            if action in ("allow", "limit"):
+                facts["sources"].append(src)
+            if decision is None:
+                decision = (action, line.strip())
+    if decision:
+        facts["port_allowed"] = decision[0] in ("allow", "limit")
+        facts["rule"] = decision[1]
+    else:
+        facts["port_allowed"] = default.upper() == "ACCEPT"
+    return facts
+
+
+# ---------------------------------------------------------------- logs
+
+
+def log_facts(root, folder, lines=20):
+    facts = {"folder": folder, "newest": None, "tail": [], "error_lines": [], "error": None}
+    if not folder or not root.isdir(folder):
+        facts["error"] = "folder does not exist" if folder else "no logging.logFolder"
+        return facts
+    candidates = []
+    for path in root.glob("%s/%s" % (folder.rstrip("/"), LOG_PATTERN)):
+        try:
+            candidates.append((os.stat(root.path(path)).st_mtime, path))
+        except OSError:
+            continue
+    if not candidates:
+        return facts
+    mtime, newest = max(candidates)
+    size = os.stat(root.path(newest)).st_size
+    facts["newest"] = {
+        "path": newest,
+        "last_write_time": datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "size": size,
+    }
+    try:
+        with open(root.path(newest), "rb") as handle:
+            handle.seek(max(0, size - TAIL_BYTES))
+            text = handle.read().decode("utf-8", "replace")
+    except (IOError, OSError) as exc:
+        facts["error"] = "cannot read: %s" % (exc.strerror or exc)
+        return facts
+    all_lines = [line for line in text.splitlines() if line.strip()]
+    facts["tail"] = all_lines[-lines:]
+    facts["error_lines"] = [line for line in all_lines if ERROR_LINE.search(line)][-lines:]
+    return facts
+
+
+# ---------------------------------------------------------------- everything
+
+
+def gather(root="/", service="rtvsd", config_path="/etc/rtvs/rtvsd.config.json", account="rtvssvc",
+           port=None, fqdn=None, log_lines=20, systemctl=None, can_read=None, pam_path="/etc/pam.d/rtvs"):
+    """All facts; ``port`` defaults to the configured one (else 5444)."""
+    host = Root(root)
+    passwd = read_passwd(host)
+    groups = read_groups(host)
+    shadow = read_shadow(host)
+    config, password = config_facts(host, config_path)
+    if port is None:
+        port = config.get("port") or 5444
+    group_name = None
+    if config.get("parsed"):
+        group_name = config["allowed_group"] if config["allowed_group_set"] else DEFAULT_GROUP
+    facts = {
+        "service": service_facts(host, service, systemctl),
+        "config": config,
+        "pfx": pfx_facts(host, config.get("certificate_file"), password, account, can_read, fqdn),
+        "account": {"name": account, "exists": account in passwd},
+        "allowed_group": group_facts(host, group_name, passwd, groups, shadow),
+        "shadow_readable": shadow is not None,
+        "pam": {"path": pam_path, "exists": host.exists(pam_path)},
+        "r_installs": r_facts(host),
+        "listening": listening_facts(host, port),
+        "ufw": ufw_facts(host, port),
+        "logs": log_facts(host, config.get("log_folder") if config.get("parsed") else None, log_lines),
+    }
+    return facts

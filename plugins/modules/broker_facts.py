@@ -1,0 +1,238 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: rtvs.remote contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: broker_facts
+short_description: Read-only facts about rtvsd (the RTVS broker) on a Linux host
+version_added: 0.1.0
+description:
+  - Gathers what the rtvs.remote.doctor role judges on Linux - the C(rtvsd) unit (installed, enabled, actually
+    wanted at boot through a C(WantedBy) in its C([Install]) section or a drop-in and a C(.wants) link, active),
+    the broker configuration (parses, its values, the PFX password only as set/not set), the PFX (exists, opens
+    with the configured password, key matches certificate, the service account can read it), the allowed group
+    and its members (password set in C(/etc/shadow), home folder exists), PAM service C(rtvs), R as dpkg
+    registers it (C(r-base-core), C(microsoft-r-open-mro*)), whether the port is listening (C(/proc/net/tcp),
+    C(/proc/net/tcp6)), what ufw's saved rules say about the port, and the newest broker log with its error lines.
+  - Changes nothing and writes nothing. The only command run is C(systemctl is-enabled), C(is-active) and
+    C(show --property=SubState). Run it with C(become) so C(/etc/shadow) and the PFX can be read.
+  - The return keys follow rtvs.remote.win_broker_info where the meaning is the same.
+author:
+  - rtvs.remote contributors
+requirements:
+  - cryptography on the host (python3-cryptography) to open the PFX; without it the PFX is reported as not opened.
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; behaves the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  idempotent:
+    support: full
+    description: Never reports a change.
+options:
+  config_path:
+    description:
+      - Broker configuration file.
+    type: path
+    default: /etc/rtvs/rtvsd.config.json
+  service:
+    description:
+      - systemd unit name without C(.service).
+    type: str
+    default: rtvsd
+  account:
+    description:
+      - Account the broker runs as, which must be able to read the PFX.
+    type: str
+    default: rtvssvc
+  port:
+    description:
+      - Port to look for in the listening sockets and ufw rules. Defaults to the port in the config's C(urls).
+    type: int
+  fqdn:
+    description:
+      - Name clients use; the PFX certificate is checked against it (RV(pfx.certificate.covers_name)).
+    type: str
+  log_lines:
+    description:
+      - How many lines to return in RV(logs.tail) and RV(logs.error_lines).
+    type: int
+    default: 20
+"""
+
+EXAMPLES = r"""
+- name: Gather rtvsd facts
+  rtvs.remote.broker_facts:
+    fqdn: "{{ rtvs_fqdn }}"
+  become: true
+  register: broker
+
+- name: The PFX opens with the configured password
+  ansible.builtin.assert:
+    that: broker.facts.pfx.opens
+"""
+
+RETURN = r"""
+facts:
+  description: Everything gathered; see the keys below.
+  returned: always
+  type: dict
+  contains:
+    service:
+      description: The unit. C(enabled), C(active), C(sub_state) are systemctl's answers, null when the unit is missing.
+      type: dict
+      returned: always
+      sample:
+        name: rtvsd
+        installed: true
+        unit_path: /lib/systemd/system/rtvsd.service
+        dropins: [/etc/systemd/system/rtvsd.service.d/install.conf]
+        wanted_by: [multi-user.target]
+        aliases: [rtvsd.service]
+        wanted_links: [/etc/systemd/system/multi-user.target.wants/rtvsd.service]
+        enabled: enabled
+        active: active
+        sub_state: running
+    config:
+      description:
+        - The configuration file. C(content) has C(X509CertificatePassword) masked as C(********); the password is
+          otherwise only reported as C(password_set) and C(password_is_default) (the shipped C(SnakeOil)).
+        - C(allowed_group_set) is false when the key is omitted, so the code default C(Users) applies.
+      type: dict
+      returned: always
+      sample:
+        path: /etc/rtvs/rtvsd.config.json
+        exists: true
+        parsed: true
+        error: null
+        urls: https://0.0.0.0:5444
+        port: 5444
+        url_loopback: false
+        allowed_group_set: true
+        allowed_group: rtvs-users
+        certificate_file: /etc/rtvs/rtvsd.pfx
+        password_set: true
+        password_is_default: false
+        secret_set: false
+        lifetime_keys: []
+        log_folder: /var/log/rtvs
+    pfx:
+      description: The PFX named by C(X509CertificateFile); C(access) says whether O(account) can read it and why.
+      type: dict
+      returned: always
+      sample:
+        path: /etc/rtvs/rtvsd.pfx
+        exists: true
+        opens: true
+        error: null
+        key_present: true
+        key_matches: true
+        certificate: {subject: CN=rtvs.example.com, not_after: '2027-11-25T22:00:00Z', covers_name: true}
+        access: {account: rtvssvc, can_read: true, reason: group rtvssvc may read}
+    account:
+      description: Whether O(account) exists.
+      type: dict
+      returned: always
+      sample: {name: rtvssvc, exists: true}
+    allowed_group:
+      description: The group logins must belong to (C(exists) null when C(allowedGroup) is empty); members with
+        C(password_set) (from C(/etc/shadow); null when unreadable) and C(home_exists).
+      type: dict
+      returned: always
+      sample: {name: rtvs-users, exists: true, gid: 1500, members: [{name: alice, exists: true, password_set: true,
+               home: /home/alice, home_exists: true}]}
+    shadow_readable: {description: Whether /etc/shadow could be read (needs become)., type: bool, returned: always}
+    pam: {description: The PAM service file of the broker's login helper., type: dict, returned: always,
+          sample: {path: /etc/pam.d/rtvs, exists: true}}
+    r_installs:
+      description: R packages dpkg lists as installed, as the broker detects them; C(supported) is 3.2-3.9.
+      type: list
+      elements: dict
+      returned: always
+      sample: [{name: r-base-core, version: 4.2.2.20221110-2, path: /usr/lib/R, lib_exists: true, supported: false}]
+    listening:
+      description: Local addresses listening on the port.
+      type: dict
+      returned: always
+      sample: {port: 5444, listening: true, addresses: ['0.0.0.0', '::']}
+    ufw:
+      description: ufw's saved state; C(port_allowed) from the first matching rule, else the default input policy.
+      type: dict
+      returned: always
+      sample: {installed: true, enabled: true, port: 5444, default_input: DROP, port_allowed: true,
+               rule: '### tuple ### allow tcp 5444 0.0.0.0/0 any 10.0.0.0/8 in', sources: [10.0.0.0/8]}
+    logs:
+      description: The newest C(Microsoft.R.Host.Broker*.log) in C(logging.logFolder).
+      type: dict
+      returned: always
+      sample:
+        folder: /var/log/rtvs
+        newest: {path: /var/log/rtvs/Microsoft.R.Host.Broker_rtvsd_20261125_101010_pid22.log,
+                 last_write_time: '2026-11-25T10:10:10Z', size: 1234}
+        tail: ['[Information] started']
+        error_lines: []
+        error: null
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_facts
+
+try:
+    from ansible_collections.rtvs.remote.plugins.module_utils import posix_access
+except ImportError:  # pragma: no cover - posix_access ships with the collection
+    posix_access = None
+
+
+def _can_read(path, account):
+    """(readable, reason) from posix_access, which knows owners, modes, ACLs and parent folders."""
+    return posix_access.can_read(path, account)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            config_path=dict(type="path", default="/etc/rtvs/rtvsd.config.json"),
+            service=dict(type="str", default="rtvsd"),
+            account=dict(type="str", default="rtvssvc"),
+            port=dict(type="int"),
+            fqdn=dict(type="str"),
+            log_lines=dict(type="int", default=20),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params["port"] is not None and not 1 <= params["port"] <= 65535:
+        module.fail_json(msg="port %s is out of range; use the broker port, 1-65535" % params["port"])
+    if params["log_lines"] < 0:
+        module.fail_json(msg="log_lines must be 0 or more")
+    systemctl_path = module.get_bin_path("systemctl")
+
+    def systemctl(args):
+        if not systemctl_path:
+            return "no-systemctl"
+        _rc, out, _err = module.run_command([systemctl_path] + args)
+        return out.strip()
+
+    facts = broker_facts.gather(
+        root="/",
+        service=params["service"],
+        config_path=params["config_path"],
+        account=params["account"],
+        port=params["port"],
+        fqdn=params["fqdn"],
+        log_lines=params["log_lines"],
+        systemctl=systemctl,
+        can_read=_can_read if posix_access is not None and hasattr(posix_access, "can_read") else None,
+    )
+    module.exit_json(changed=False, facts=facts)
+
+
+if __name__ == "__main__":
+    main()
