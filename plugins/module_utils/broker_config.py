@@ -1,0 +1,513 @@
+# -*- coding: utf-8 -*-
+# Copyright: rtvs.remote contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Merge, validate, render and redact the RTVS broker's JSON configuration.
+
+Pure Python, no Ansible imports: the module rtvs.remote.broker_config uses it on a
+Linux host (rtvsd.config.json) and the filter rtvs.remote.broker_config_render on
+the controller for a Windows broker (Microsoft.R.Host.Broker.Config.json).
+
+The broker reads the file through ASP.NET Core configuration, where key names are
+case-insensitive. So a setting ``security.x509certificatepassword`` updates an
+existing ``X509CertificatePassword`` key in place and keeps the file's spelling.
+Keys nobody manages stay as they are, new keys get the broker's canonical spelling
+and are appended in a stable (case-insensitive alphabetical) order, and a file the
+settings do not change is returned byte for byte (see plan()).
+
+Settings are nested dicts and/or dotted keys (``{"security": {"allowedGroup": ""}}``
+or ``{"security.allowedGroup": ""}``). ``None`` removes a key. Lists replace.
+``server.urls`` (the broker 1.1 key that 1.x still honours on Windows) is one
+literal key, not ``server`` -> ``urls``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import os
+import re
+from collections import OrderedDict
+
+REDACTED = "********"
+DEFAULT_PORT = 5444
+LINUX = "linux"
+WINDOWS = "windows"
+PASSWORD_PATH = ("security", "X509CertificatePassword")
+SECRET_KEYS = ("x509certificatepassword", "secret")
+LITERAL_DOTTED_KEYS = ("server.urls",)
+
+# Canonical spelling of the keys the broker reads (rtvs-facts sections 1-2), by lower-case path.
+_CANONICAL = {}
+for _path in (
+    "urls", "server.urls",
+    "logging", "logging.logFolder", "logging.logHostOutput", "logging.logPackets",
+    "security", "security.allowedGroup", "security.X509CertificateFile",
+    "security.X509CertificatePassword", "security.X509CertificateName", "security.secret",
+    "startup", "startup.name", "startup.isService",
+    "lifetime", "lifetime.pingTimeout", "lifetime.parentProcessID",
+    "r", "r.autoDetect", "r.interpreters", "r.rHostPath",
+):
+    _parts = tuple(_path.split(".")) if _path not in LITERAL_DOTTED_KEYS else (_path,)
+    _CANONICAL[tuple(p.lower() for p in _parts)] = _parts[-1]
+
+
+class BrokerConfigError(Exception):
+    """The existing file or the settings cannot be used; the message names the path/key and the fix."""
+
+
+# ---------------------------------------------------------------- parsing
+
+def _pairs_hook(where):
+    def hook(pairs):
+        result = OrderedDict()
+        seen = {}
+        for key, value in pairs:
+            low = key.lower()
+            if low in seen:
+                raise BrokerConfigError(
+                    "%s: keys %r and %r are the same key for the broker (names are case-insensitive); "
+                    "remove one of them" % (where, seen[low], key)
+                )
+            seen[low] = key
+            result[key] = value
+        return result
+    return hook
+
+
+def parse(text, path=None):
+    """Parse the existing file's text into an OrderedDict; '' or None means no file ({}).
+
+    A corrupt file raises BrokerConfigError naming the path and the parse error.
+    """
+    where = path or "broker configuration"
+    if text is None:
+        return OrderedDict()
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BrokerConfigError(
+                "%s is not UTF-8 text (%s); fix or remove the file, it was left untouched" % (where, exc)
+            )
+    body = text.lstrip("\ufeff")
+    if not body.strip():
+        return OrderedDict()
+    try:
+        data = json.loads(body, object_pairs_hook=_pairs_hook(where))
+    except ValueError as exc:
+        if isinstance(exc, BrokerConfigError):
+            raise
+        raise BrokerConfigError(
+            "%s is not valid JSON: %s; fix or remove the file, it was left untouched" % (where, exc)
+        )
+    if not isinstance(data, dict):
+        raise BrokerConfigError(
+            "%s must hold a JSON object ({...}), found %s; fix or remove the file, it was left untouched"
+            % (where, type(data).__name__)
+        )
+    return data
+
+
+# ---------------------------------------------------------------- lookups
+
+def find_key(mapping, name):
+    """The key of ``mapping`` equal to ``name`` ignoring case, or None."""
+    if not isinstance(mapping, dict):
+        return None
+    low = name.lower()
+    for key in mapping:
+        if key.lower() == low:
+            return key
+    return None
+
+
+def get(config, *path):
+    """Value at ``path`` (segments, case-insensitive), or None."""
+    node = config
+    for part in path:
+        key = find_key(node, part)
+        if key is None:
+            return None
+        node = node[key]
+    return node
+
+
+def _plain(value, where):
+    """Copy a settings value into plain JSON types (Ansible passes str/dict subclasses)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return OrderedDict((str(k), _plain(v, "%s.%s" % (where, k))) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, where) for v in value]
+    raise BrokerConfigError(
+        "settings.%s: %s values cannot be written to JSON; use a string, number, bool, list or dict"
+        % (where, type(value).__name__)
+    )
+
+
+def _split(key):
+    """Split a settings key into path segments; dots and ':' separate, server.urls stays whole."""
+    parts = []
+    rest = str(key)
+    while rest:
+        low = rest.lower()
+        literal = next((lit for lit in LITERAL_DOTTED_KEYS if low == lit or low.startswith(lit + ".")), None)
+        if literal:
+            parts.append(rest[:len(literal)])
+            rest = rest[len(literal) + 1:]
+            continue
+        head, _sep, rest = _split_once(rest)
+        parts.append(head)
+    if any(p == "" for p in parts):
+        raise BrokerConfigError("settings key %r has an empty segment; write it like 'security.allowedGroup'" % key)
+    return parts
+
+
+def _split_once(text):
+    match = re.search(r"[.:]", text)
+    if not match:
+        return text, "", ""
+    return text[:match.start()], match.group(0), text[match.end():]
+
+
+def flatten(settings, prefix=()):
+    """[(path_segments, value)] for nested and/or dotted settings; dict values become deeper paths."""
+    if not isinstance(settings, dict):
+        raise BrokerConfigError("settings must be a dict such as {'urls': 'https://0.0.0.0:5444'}")
+    result = []
+    for key, value in settings.items():
+        path = prefix + tuple(_split(key))
+        if isinstance(value, dict) and value:
+            result.extend(flatten(value, path))
+        else:
+            result.append((path, value))
+    return result
+
+
+def _canonical(path_segments):
+    return _CANONICAL.get(tuple(p.lower() for p in path_segments), path_segments[-1])
+
+
+# ---------------------------------------------------------------- merge
+
+def with_certificate_password(settings, certificate_password=None):
+    """Settings plus security.X509CertificatePassword from ``certificate_password``.
+
+    A password inside ``settings`` is refused: settings are module arguments that -vvvv
+    echoes, the password option is no_log.
+    """
+    settings = settings or {}
+    for path, _value in flatten(settings):
+        if path[-1].lower() == "x509certificatepassword":
+            raise BrokerConfigError(
+                "settings.%s: do not put the PFX password in settings (they are logged with -vvvv); "
+                "give it as certificate_password (from a vault variable)" % ".".join(path)
+            )
+    if certificate_password is None:
+        return settings
+    merged = OrderedDict(settings)
+    merged["security.X509CertificatePassword"] = certificate_password
+    return merged
+
+
+def merge(existing_text, settings, path=None):
+    """Merge ``settings`` into the parsed existing file; return the new config (an OrderedDict).
+
+    The existing file's keys keep their spelling and order; new keys use the broker's
+    canonical spelling, appended in case-insensitive alphabetical order at their level.
+    """
+    config = copy.deepcopy(parse(existing_text, path))
+    additions = {}
+    for segments, value in flatten(settings or {}):
+        value = _plain(value, ".".join(segments))
+        node = config
+        for depth, part in enumerate(segments):
+            last = depth == len(segments) - 1
+            key = find_key(node, part)
+            if last:
+                if value is None:
+                    if key is not None:
+                        del node[key]
+                elif key is not None:
+                    if isinstance(node[key], dict) and isinstance(value, dict):
+                        pass  # empty dict given: keep the existing section
+                    else:
+                        node[key] = value
+                else:
+                    key = _canonical(segments[: depth + 1])
+                    node[key] = value
+                    additions.setdefault(id(node), (node, []))[1].append(key)
+                break
+            if key is None:
+                if value is None:
+                    break  # removing something below a missing section: nothing to do
+                key = _canonical(segments[: depth + 1])
+                node[key] = OrderedDict()
+                additions.setdefault(id(node), (node, []))[1].append(key)
+            elif not isinstance(node[key], dict):
+                if value is None:
+                    break
+                raise BrokerConfigError(
+                    "settings.%s: %s is a %s in the file, not a section; give settings.%s as a whole value "
+                    "instead" % (".".join(segments), ".".join(segments[: depth + 1]),
+                                 type(node[key]).__name__, ".".join(segments[: depth + 1]))
+                )
+            node = node[key]
+    for node, added in additions.values():
+        _sort_new_keys(node, added)
+    return config
+
+
+def _sort_new_keys(node, added):
+    """Move the keys added to ``node`` behind the existing ones, sorted case-insensitively."""
+    added_set = set(k for k in added if k in node)
+    tail = sorted(added_set, key=lambda k: (k.lower(), k))
+    items = [(k, node[k]) for k in node if k not in added_set] + [(k, node[k]) for k in tail]
+    node.clear()
+    node.update(items)
+
+
+def render(config):
+    """JSON text: 2-space indent, key order kept, non-ASCII kept, trailing newline."""
+    return json.dumps(config, indent=2, ensure_ascii=False, separators=(",", ": ")) + "\n"
+
+
+def _same(a, b):
+    return json.dumps(a, sort_keys=False) == json.dumps(b, sort_keys=False)
+
+
+def plan(existing_text, settings, path=None):
+    """(config, text, changed): the merged config and the text to write.
+
+    When merging changes nothing the existing text is returned unchanged, byte for byte,
+    whatever its formatting.
+    """
+    if isinstance(existing_text, bytes):
+        try:
+            existing_text = existing_text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BrokerConfigError("%s is not UTF-8 text (%s); fix or remove the file, it was left untouched"
+                                    % (path or "broker configuration", exc))
+    config = merge(existing_text, settings, path)
+    if existing_text and existing_text.strip("\ufeff \t\r\n") and _same(parse(existing_text, path), config):
+        return config, existing_text, False
+    return config, render(config), True
+
+
+def redact(config):
+    """Deep copy with X509CertificatePassword and secret values shown as ********."""
+    if isinstance(config, dict):
+        result = OrderedDict()
+        for key, value in config.items():
+            if key.lower() in SECRET_KEYS and value is not None and not isinstance(value, dict):
+                result[key] = REDACTED
+            else:
+                result[key] = redact(value)
+        return result
+    if isinstance(config, list):
+        return [redact(v) for v in config]
+    return config
+
+
+# ---------------------------------------------------------------- validation
+
+_URL = re.compile(r"^\s*(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>\[[^\]]*\]|[^:/\s]*)(:(?P<port>[^/\s]*))?(?P<rest>/.*)?\s*$")
+_LOOPBACK = re.compile(r"^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$", re.IGNORECASE)
+
+
+def _url_errors(key, value):
+    if not isinstance(value, str) or not value.strip():
+        return ["%s must be a URL string like 'https://0.0.0.0:%d'" % (key, DEFAULT_PORT)]
+    errors = []
+    for url in [u for u in value.split(";") if u.strip()]:
+        match = _URL.match(url)
+        if not match:
+            errors.append("%s: %r is not a URL; use 'https://0.0.0.0:%d'" % (key, url, DEFAULT_PORT))
+            continue
+        if match.group("scheme").lower() != "https":
+            errors.append("%s: %r must use https (the client always connects with TLS); use 'https://0.0.0.0:%s'"
+                          % (key, url, match.group("port") or DEFAULT_PORT))
+        port = match.group("port")
+        if not port or not port.isdigit() or not 1 <= int(port) <= 65535:
+            errors.append("%s: %r needs a port between 1 and 65535, e.g. 'https://0.0.0.0:%d'"
+                          % (key, url, DEFAULT_PORT))
+        if _LOOPBACK.match(match.group("host") or ""):
+            errors.append("%s: %r listens on a loopback name, which turns TLS off in the broker; use 0.0.0.0"
+                          % (key, url))
+    return errors
+
+
+def _url_keys(config, platform):
+    keys = ["urls"] + (["server.urls"] if platform == WINDOWS else [])
+    return [(find_key(config, k), k) for k in keys if find_key(config, k) is not None]
+
+
+def effective_port(config, platform=LINUX):
+    """The port the broker listens on: from urls (or server.urls on Windows), else 5444."""
+    for key, _name in _url_keys(config, platform):
+        value = config[key]
+        if isinstance(value, str):
+            for url in value.split(";"):
+                match = _URL.match(url)
+                if match and (match.group("port") or "").isdigit():
+                    return int(match.group("port"))
+    return DEFAULT_PORT
+
+
+def _interpreters(value):
+    if isinstance(value, list):
+        return [(str(i), v) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return list(value.items())
+    return None
+
+
+def validate(config, platform=LINUX, host_checks=None):
+    """List of error strings (empty when the config is good), each naming the key and the fix.
+
+    ``host_checks`` holds optional callables for checks on the host that runs the broker:
+    ``group_exists(name) -> bool``, ``libr_exists(base_path) -> bool`` and
+    ``open_certificate(path, password) -> None or error text``. Missing ones are skipped.
+    """
+    if platform not in (LINUX, WINDOWS):
+        return ["platform must be linux or windows, got %r" % (platform,)]
+    checks = host_checks or {}
+    errors = []
+
+    for key, _name in _url_keys(config, platform):
+        errors.extend(_url_errors(key, config[key]))
+
+    lifetime_key = find_key(config, "lifetime")
+    if lifetime_key is not None and config[lifetime_key] not in (None, {}):
+        inner = config[lifetime_key]
+        names = [k for k, v in inner.items() if v is not None] if isinstance(inner, dict) else [lifetime_key]
+        if names:
+            errors.append(
+                "%s.%s: lifetime settings make the broker stop itself (they are for local brokers); "
+                "remove them, e.g. settings: {lifetime: null}" % (lifetime_key, "/".join(names))
+            )
+    for key in config:
+        if key.lower().startswith(("lifetime.", "lifetime:")) and config[key] is not None:
+            errors.append("%s: lifetime settings make the broker stop itself; remove the key" % key)
+
+    security = get(config, "security")
+    if security is not None and not isinstance(security, dict):
+        errors.append("security must be a section ({...}), found %s" % type(security).__name__)
+        security = {}
+    security = security or {}
+
+    secret_key = find_key(security, "secret")
+    if secret_key is not None and security[secret_key] not in (None, ""):
+        errors.append("security.%s replaces the real login with a shared secret and is for local brokers only; "
+                      "remove it (settings: {security: {secret: null}})" % secret_key)
+
+    group_key = find_key(security, "allowedGroup")
+    group = security.get(group_key) if group_key else None
+    if group_key is not None and group is not None and not isinstance(group, str):
+        errors.append("security.%s must be a group name or '' (no group check)" % group_key)
+    elif "group_exists" in checks:
+        if group_key is None and platform == LINUX:
+            if not checks["group_exists"]("Users"):
+                errors.append("security.allowedGroup is not set, so the broker requires group 'Users', which does "
+                              "not exist on this host and every login fails; set security.allowedGroup to an "
+                              "existing group (e.g. rtvs-users) or '' for no group check")
+        elif group and not checks["group_exists"](group):
+            errors.append("security.%s: group %r does not exist on this host; create it (ansible.builtin.group) "
+                          "or set allowedGroup to an existing group" % (group_key, group))
+
+    file_key = find_key(security, "X509CertificateFile")
+    cert_file = security.get(file_key) if file_key else None
+    password_key = find_key(security, "X509CertificatePassword")
+    password = security.get(password_key) if password_key else None
+    if password is not None and not isinstance(password, str):
+        errors.append("security.%s must be a string or null" % password_key)
+    if cert_file:
+        if not isinstance(cert_file, str):
+            errors.append("security.%s must be a path string" % file_key)
+        elif "open_certificate" in checks:
+            problem = checks["open_certificate"](cert_file, password if isinstance(password, str) else None)
+            if problem:
+                errors.append("security.%s: %s" % (file_key, problem))
+    elif platform == LINUX:
+        errors.append("security.X509CertificateFile is not set: on Linux the broker finds its certificate only "
+                      "through this PFX file; set it (e.g. /etc/rtvs/broker.pfx, made by rtvs.remote.pfx)")
+
+    name_key = find_key(security, "X509CertificateName")
+    if platform == WINDOWS and name_key is not None and security[name_key]:
+        name = security[name_key]
+        if not isinstance(name, str) or not re.match(r"^\s*CN\s*=\s*\S", name, re.IGNORECASE):
+            errors.append("security.%s: %r must be the certificate's full Subject like 'CN=broker.example.com' "
+                          "(the broker compares the whole Subject)" % (name_key, name))
+
+    r_section = get(config, "r")
+    interp_key = find_key(r_section, "interpreters") if isinstance(r_section, dict) else None
+    if interp_key is not None and r_section[interp_key] is not None:
+        entries = _interpreters(r_section[interp_key])
+        if entries is None:
+            errors.append("r.%s must map an id to {name, basePath} (or be a list of them)" % interp_key)
+            entries = []
+        for ident, entry in entries:
+            where = "r.%s.%s" % (interp_key, ident)
+            base_key = find_key(entry, "basePath") if isinstance(entry, dict) else None
+            base = entry.get(base_key) if base_key else None
+            if not isinstance(base, str) or not base:
+                errors.append("%s needs basePath, the R folder (on Linux the one holding lib/libR.so, "
+                              "e.g. /usr/lib/R)" % where)
+            elif platform == LINUX and "libr_exists" in checks and not checks["libr_exists"](base):
+                errors.append("%s.%s: %s has no lib/libR.so; set it to the folder that holds lib/libR.so "
+                              "(e.g. /usr/lib/R)" % (where, base_key, base))
+    return errors
+
+
+# ---------------------------------------------------------------- host checks (Linux)
+
+def _group_exists(name):
+    import grp
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def _libr_exists(base_path):
+    return os.path.isfile(os.path.join(base_path, "lib", "libR.so"))
+
+
+def _open_certificate(path, password):
+    """None when ``path`` is a PKCS#12 file that ``password`` opens with a key and a certificate."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        return "cannot read %s (%s); create it with rtvs.remote.pfx or fix the path" % (path, exc.strerror)
+    try:
+        from cryptography.hazmat.primitives.serialization import pkcs12
+    except ImportError:
+        return "cannot check %s: the Python cryptography library is missing; install it or set validate_certificate: false" % path
+    secret = password.encode("utf-8") if password is not None else None
+    try:
+        key, cert, _others = pkcs12.load_key_and_certificates(data, secret)
+    except (ValueError, TypeError):
+        return ("%s does not open with the configured X509CertificatePassword (wrong password or not a PKCS#12 "
+                "file); give the PFX's password as certificate_password or rebuild it with rtvs.remote.pfx" % path)
+    if key is None or cert is None:
+        return "%s must hold both the private key and the certificate; rebuild it with rtvs.remote.pfx" % path
+    return None
+
+
+def linux_host_checks(validate_certificate=True):
+    """host_checks for validate() on the Linux host that runs rtvsd."""
+    checks = {"group_exists": _group_exists, "libr_exists": _libr_exists}
+    if validate_certificate:
+        checks["open_certificate"] = _open_certificate
+    return checks
