@@ -505,6 +505,8 @@ def check_pfx_exists(facts):
     pfx = _broker(facts, "pfx")
     if pfx is None:
         return _linux_missing(facts) or skip("PFX facts missing")
+    if not _broker(facts, "config", "parsed"):
+        return skip("config not readable, so the PFX path is unknown")
     if not pfx.get("path"):
         return fail(
             "security.X509CertificateFile is not set (X509CertificateName only searches the Root/CA stores on Linux)",
@@ -721,7 +723,7 @@ def check_broker_log(facts):
 # added by the doctor role (the NetBIOS name, from the module's default certificate_subject).
 
 
-def _ci_get(mapping, *path):
+def ci_get(mapping, *path):
     """Case-insensitive nested lookup: the broker reads its JSON keys case-insensitively."""
     for key in path:
         if not isinstance(mapping, dict):
@@ -841,7 +843,7 @@ def _check_windows_firewall(facts):
 
 def _windows_broker_subject(facts):
     """The Subject the broker looks for: X509CertificateName, else CN=<NetBIOS name>."""
-    configured = _ci_get(_broker(facts, "config", "content"), "security", "X509CertificateName")
+    configured = ci_get(_broker(facts, "config", "content"), "security", "X509CertificateName")
     if configured:
         return configured
     machine = _broker(facts, "machine_name")
@@ -865,7 +867,7 @@ def _windows_selected_certificate(facts):
 
 
 def _windows_certificate_file(facts):
-    return _ci_get(_broker(facts, "config", "content"), "security", "X509CertificateFile")
+    return ci_get(_broker(facts, "config", "content"), "security", "X509CertificateFile")
 
 
 def check_win_certificate_present(facts):
@@ -945,7 +947,7 @@ def check_win_config_certificate(facts):
         return ok("X509CertificateFile %s" % _windows_certificate_file(facts))
     expected = "CN=%s" % _fqdn(facts)
     subject = _windows_broker_subject(facts)
-    source = "X509CertificateName" if _ci_get(cfg.get("content"), "security", "X509CertificateName") else \
+    source = "X509CertificateName" if ci_get(cfg.get("content"), "security", "X509CertificateName") else \
         "the default CN=<computer name>"
     if subject and subject.lower() != expected.lower():
         return fail(
@@ -969,7 +971,8 @@ CHECKS = [
     Check("rtvsd_wanted_at_boot", "rtvsd wanted at boot (WantedBy link)", (LINUX,), [facts_ref("section 1 systemd")],
           check_rtvsd_wanted_at_boot, after=("rtvsd_installed",)),
     Check("config_parses", "Broker config parses", _BOTH, [SEED_LINUX_CONFIG, facts_ref("section 2 config file"),
-                                                         rtvs_issue(3265)], check_config_parses),
+                                                         rtvs_issue(3265)], check_config_parses,
+          after=("rtvsd_installed",)),
     Check("config_server", "Config: port, TLS, no local-broker keys", (LINUX,), [facts_ref("section 1 config keys")],
           check_config_server, after=("config_parses",)),
     Check("config_password", "Config: PFX password not the shipped default", (LINUX,), [facts_ref("section 1 .deb package")],
@@ -1007,7 +1010,8 @@ CHECKS = [
           after=("rtvsd_installed", "config_parses", "config_server", "pfx_exists", "pfx_opens", "pfx_key_matches",
                  "pfx_readable")),
     # Logins and R
-    Check("pam_service", "PAM service rtvs present", (LINUX,), [FAQ_401, facts_ref("section 1 logins")], check_pam_service),
+    Check("pam_service", "PAM service rtvs present", (LINUX,), [FAQ_401, facts_ref("section 1 logins")], check_pam_service,
+          after=("rtvsd_installed",)),
     Check("allowed_group", "allowedGroup empty or an existing group", (LINUX,), [FAQ_401, rtvs_issue(3334)],
           check_allowed_group, after=("config_parses",)),
     Check("allowed_users", "Allowed users have passwords and home folders", (LINUX,), [FAQ_401, rtvs_issue(3334)],
@@ -1017,7 +1021,7 @@ CHECKS = [
           after=("r_installed",)),
     # Network
     Check("port_listening", "Broker port listening on the host", (LINUX,), [FAQ_SERVICE_NOT_RUNNING], check_port_listening,
-          after=("rtvsd_active", "config_server")),
+          after=("rtvsd_installed", "rtvsd_active", "config_server")),
     Check("firewall", "Host firewall allows the broker port", _BOTH, [FAQ_SERVICE_NOT_RUNNING, FAQ_OUTBOUND, rtvs_issue(3251)],
           check_firewall),
     Check("tcp_connect", "TCP connect from the controller", (CONTROLLER,), [FAQ_NOT_RESPONDING, FAQ_SERVICE_NOT_RUNNING],
