@@ -365,6 +365,10 @@ def check_interpreters(facts):
     if status == 200 and interp.get("count"):
         return ok("GET /interpreters as %s: %d interpreter(s): %s" % (
             interp.get("user"), interp["count"], ", ".join(interp.get("names") or [])))
+    installs = _broker(facts, "r_installs")
+    if status == 200 and installs and not any(r_in_range(i.get("version")) for i in installs):
+        return (SKIP, "GET /interpreters as %s answered an empty list, as expected: no R in 3.2-3.9 is installed"
+                % interp.get("user"), "", "r_version")
     if status == 200:
         return fail(
             "GET /interpreters as %s answered an empty list" % interp.get("user"),
@@ -1082,13 +1086,15 @@ def evaluate(facts):
             )
     results = []
     for check in checks:
-        status, evidence, fix = raw[check.id]
+        status, evidence, fix = raw[check.id][:3]
         cause = _root_cause(check.id, raw, applicable) if status == FAIL else None
+        if len(raw[check.id]) > 3:  # the check itself names what explains it
+            cause = raw[check.id][3]
         results.append({
             "id": check.id,
             "title": check.title,
             "status": SKIP if cause else status,
-            "evidence": "consequence of %s: %s" % (cause, evidence) if cause else evidence,
+            "evidence": "consequence of %s: %s" % (cause, evidence) if cause and status == FAIL else evidence,
             "fix": "" if cause else fix,
             "faq": list(check.faq),
             "cause": cause,

@@ -276,6 +276,15 @@ def test_expired_certificate_is_judged_from_the_pfx_when_nothing_is_served(linux
     assert "in /etc/rtvs/rtvsd.pfx" in row(report, "certificate_expiry")["evidence"]
 
 
+def test_r_4_empty_interpreters_is_explained_by_r_version(linux):
+    linux["broker"]["r_installs"] = [{"name": "r-base-core", "version": "4.2.2.20221110-2", "supported": False}]
+    linux["probe"]["interpreters"].update(count=0, names=[])
+    report = dc.evaluate(linux)
+    assert report["failed"] == [] and report["warnings"] == ["r_version"]
+    interp = row(report, "interpreters")
+    assert interp["status"] == "skip" and interp["cause"] == "r_version" and "as expected" in interp["evidence"]
+
+
 def test_r_4_only_warns_unless_required(linux):
     linux["broker"]["r_installs"] = [{"name": "r-base-core", "version": "4.2.2.20221110-2", "supported": False}]
     report = dc.evaluate(linux)
