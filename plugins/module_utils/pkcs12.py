@@ -288,7 +288,7 @@ def _kdf(hash_name, password, salt, purpose, iterations, size):
     out = b""
     while len(out) < size:
         a = algo(d + bytes(block)).digest()
-        for _ in range(iterations - 1):
+        for dummy in range(iterations - 1):
             a = algo(a).digest()
         out += a
         b = int.from_bytes((a * (v // len(a) + 1))[:v], "big")

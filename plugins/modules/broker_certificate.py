@@ -22,7 +22,7 @@ description:
   - Idempotence compares content (names, keys, issuer, expiry), never file timestamps.
   - Built on the Python C(cryptography) library; no openssl binary is needed.
 author:
-  - rtvs.remote contributors
+  - rtvs.remote contributors (@rtvs)
 requirements:
   - cryptography >= 39.0 on the host that runs the module
 extends_documentation_fragment:

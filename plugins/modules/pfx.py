@@ -22,7 +22,7 @@ description:
   - An existing file that O(password) does not open is reported and left alone, unless O(force=true).
   - Built on the Python C(cryptography) library; no openssl binary is needed.
 author:
-  - rtvs.remote contributors
+  - rtvs.remote contributors (@rtvs)
 requirements:
   - cryptography >= 39.0 on the host that runs the module
 extends_documentation_fragment:

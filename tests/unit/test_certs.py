@@ -327,7 +327,7 @@ def test_refuses_provided_cert_expired_or_not_yet_valid(key):
 
 
 def test_refuses_provided_key_mismatch(key, other_key):
-    cert_pem, _ = provided_pair(key)
+    cert_pem = provided_pair(key)[0]
     with pytest.raises(CertError, match="provided_privatekey_path does not belong to provided_certificate_path"):
         certs.plan_provided(None, None, cert_pem, certs.key_pem(other_key), FQDN, now=NOW)
 
