@@ -445,6 +445,13 @@ def run(params, check_mode=False):
     for index, other in enumerate(params.get("other_certificates") or []):
         option = "other_certificates[%d]" % index
         chain += certs.load_certificates(_read_input(other, option), option)
+    # A CA given both after the leaf in certificate_path and in other_certificates is stored once.
+    seen, unique = {_der(cert)}, []
+    for item in chain:
+        if _der(item) not in seen:
+            seen.add(_der(item))
+            unique.append(item)
+    chain = unique
     owner, group, mode = params.get("owner"), params.get("group"), params.get("mode")
     fileio.resolve_uid(owner)
     fileio.resolve_gid(group)

@@ -122,6 +122,7 @@ options:
     description:
       - Regenerate key and certificate even when they are fine, and replace files at O(path) or O(privatekey_path)
         that cannot be read as PEM (without it the module refuses to overwrite them).
+      - Has no effect with O(source=provided), which never regenerates.
     type: bool
     default: false
   privatekey_mode:

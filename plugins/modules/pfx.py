@@ -60,6 +60,7 @@ options:
   other_certificates:
     description:
       - PEM files with chain certificates (intermediate and root CAs) to include, in this order.
+        A certificate already present (for example after the leaf in O(certificate_path)) is included once.
     type: list
     elements: path
     default: []

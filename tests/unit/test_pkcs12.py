@@ -169,3 +169,28 @@ def test_cryptography_reads_what_we_build_with_non_ascii_password(pair):
     loaded = crypto_pkcs12.load_pkcs12(data, "pässwörd".encode("utf-8"))
     assert loaded.cert.certificate == cert
     assert pkcs12.mac_verifies(pkcs12.inspect(data), "pässwörd") is True
+
+
+def _run_params(tmp_path, **extra):
+    params = {"path": str(tmp_path / "b.pfx"), "certificate_path": str(tmp_path / "b.crt"),
+              "privatekey_path": str(tmp_path / "b.key"), "password": PASSWORD, "encryption": "compat",
+              "other_certificates": [], "friendly_name": None, "force": False, "owner": None, "group": None,
+              "mode": "0640", "backup": False}
+    params.update(extra)
+    return params
+
+
+def test_run_stores_a_ca_given_twice_once_and_check_mode_writes_nothing(tmp_path, pair, ca):
+    key, cert = pair
+    (tmp_path / "b.key").write_bytes(certs.key_pem(key))
+    (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert, ca[1]]))
+    (tmp_path / "ca.crt").write_bytes(certs.certs_pem([ca[1]]))
+    params = _run_params(tmp_path, other_certificates=[str(tmp_path / "ca.crt")])
+    checked = pkcs12.run(params, check_mode=True)
+    assert checked["changed"] and checked["reason"] == "missing" and not (tmp_path / "b.pfx").exists()
+    assert pkcs12.run(params)["changed"]
+    contents = pkcs12.open_pfx((tmp_path / "b.pfx").read_bytes(), PASSWORD)
+    assert contents.chain == [ca[1]]
+    again = pkcs12.run(params)
+    assert not again["changed"] and again["reason"] is None
+    assert PASSWORD not in repr(again) and "password: ********" in again["diff"]["after"]
