@@ -30,6 +30,8 @@ import os
 import re
 from collections import OrderedDict
 
+from ansible_collections.rtvs.remote.plugins.module_utils import fileio
+
 REDACTED = "********"
 DEFAULT_PORT = 5444
 LINUX = "linux"
@@ -55,6 +57,16 @@ for _path in (
 
 class BrokerConfigError(Exception):
     """The existing file or the settings cannot be used; the message names the path/key and the fix."""
+
+
+class BrokerConfigInvalid(BrokerConfigError):
+    """The merged configuration fails validation; ``errors`` lists every problem."""
+
+    def __init__(self, where, errors):
+        self.errors = list(errors)
+        super(BrokerConfigInvalid, self).__init__(
+            "%s: the merged configuration is not valid, nothing was written: %s" % (where, "; ".join(self.errors))
+        )
 
 
 # ---------------------------------------------------------------- parsing
@@ -511,3 +523,51 @@ def linux_host_checks(validate_certificate=True):
     if validate_certificate:
         checks["open_certificate"] = _open_certificate
     return checks
+
+
+# ---------------------------------------------------------------- the module's work
+
+def apply_file(params, check_mode=False):
+    """Merge, validate and (unless check_mode) write params['path']; return the module result.
+
+    Keys of ``params``: path, settings, certificate_password, platform, validate_certificate,
+    owner, group, mode, backup. Nothing is written when anything fails.
+    """
+    path = params["path"]
+    platform = params.get("platform") or LINUX
+    settings = with_certificate_password(params.get("settings") or {}, params.get("certificate_password"))
+    existing = fileio.read_bytes(path)
+    config, text, content_changed = plan(existing, settings, path)
+    checks = linux_host_checks(params.get("validate_certificate", True)) if platform == LINUX else {}
+    errors = validate(config, platform, checks)
+    if errors:
+        raise BrokerConfigInvalid(path, errors)
+    if existing is None:
+        content_changed = True
+    attr_changes = [] if existing is None else fileio.attribute_changes(
+        path, params.get("owner"), params.get("group"), params.get("mode"))
+    before = "" if existing is None else render(redact(parse(existing, path)))
+    result = {
+        "changed": bool(content_changed or attr_changes),
+        "content_changed": bool(content_changed),
+        "path": path,
+        "config": redact(config),
+        "port": effective_port(config, platform),
+        "diff": {
+            "before": before, "after": render(redact(config)),
+            "before_header": path if existing is not None else "(absent)", "after_header": path,
+        },
+    }
+    if attr_changes:
+        result["attributes_changed"] = sorted(attr_changes)
+    if check_mode or not result["changed"]:
+        return result
+    if content_changed:
+        backup = fileio.atomic_write(path, text.encode("utf-8"), owner=params.get("owner"),
+                                     group=params.get("group"), mode=params.get("mode"),
+                                     backup=params.get("backup", False))
+        if backup:
+            result["backup_file"] = backup
+    else:
+        fileio.apply_attributes(path, params.get("owner"), params.get("group"), params.get("mode"))
+    return result
