@@ -1,0 +1,419 @@
+# -*- coding: utf-8 -*-
+# Copyright: rtvs.remote contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Who can read a file on Linux, and making sure only the broker's account (and the owner) can.
+
+Pure Python, no Ansible imports. POSIX ACLs are read and written through the
+``system.posix_acl_access`` extended attribute (os.getxattr/os.setxattr), so the
+``acl`` package (getfacl/setfacl) is not needed on the host. Its format (Linux
+``posix_acl_xattr``): a little-endian u32 version (2), then one 8-byte entry per
+ACL entry: u16 tag, u16 permissions (r=4, w=2, x=1), u32 uid/gid (0xFFFFFFFF for
+entries that name nobody). Entries are sorted by tag, then id. When named entries
+exist a mask entry is required; the mode's group bits then show the mask.
+
+Readers are evaluated with the POSIX ACL access algorithm for every account in
+the user database (owner, named users, owning/named groups with the mask, others);
+root's override of permissions is not listed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import grp
+import os
+import pwd
+import stat
+import struct
+from collections import namedtuple
+
+XATTR = "system.posix_acl_access"
+VERSION = 2
+UNDEFINED_ID = 0xFFFFFFFF
+USER_OBJ, USER, GROUP_OBJ, GROUP, MASK, OTHER = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+TAG_NAMES = {USER_OBJ: "user", USER: "user", GROUP_OBJ: "group", GROUP: "group", MASK: "mask", OTHER: "other"}
+R, W, X = 4, 2, 1
+EVERYONE = "*"
+_HEADER = struct.Struct("<I")
+_ENTRY = struct.Struct("<HHI")
+
+Entry = namedtuple("Entry", "tag qualifier perm")
+
+
+class AccessError(Exception):
+    """A path, account or group cannot be used; the message names it and the fix."""
+
+
+# ------------------------------------------------------------------ xattr codec
+
+def decode_acl(data):
+    """Entries (tag, qualifier or None, perm) from the raw xattr value."""
+    if len(data) < _HEADER.size or (len(data) - _HEADER.size) % _ENTRY.size:
+        raise AccessError("malformed POSIX ACL attribute (%d bytes)" % len(data))
+    (version,) = _HEADER.unpack_from(data, 0)
+    if version != VERSION:
+        raise AccessError("unsupported POSIX ACL attribute version %d" % version)
+    entries = []
+    for offset in range(_HEADER.size, len(data), _ENTRY.size):
+        tag, perm, ident = _ENTRY.unpack_from(data, offset)
+        if tag not in TAG_NAMES:
+            raise AccessError("unknown POSIX ACL entry tag 0x%x" % tag)
+        entries.append(Entry(tag, ident if tag in (USER, GROUP) else None, perm & 7))
+    return entries
+
+
+def _sort_key(entry):
+    return (entry.tag, entry.qualifier if entry.qualifier is not None else -1)
+
+
+def validate_acl(entries):
+    """Raise AccessError unless entries form a valid access ACL."""
+    tags = [e.tag for e in entries]
+    for needed in (USER_OBJ, GROUP_OBJ, OTHER):
+        if tags.count(needed) != 1:
+            raise AccessError("an ACL needs exactly one %s:: entry" % TAG_NAMES[needed])
+    if tags.count(MASK) > 1:
+        raise AccessError("an ACL has at most one mask entry")
+    if (USER in tags or GROUP in tags) and MASK not in tags:
+        raise AccessError("an ACL with named user or group entries needs a mask entry")
+    named = [(e.tag, e.qualifier) for e in entries if e.tag in (USER, GROUP)]
+    if len(set(named)) != len(named):
+        raise AccessError("an ACL names the same user or group twice")
+
+
+def encode_acl(entries):
+    """The raw xattr value for entries (sorted as the kernel requires)."""
+    validate_acl(entries)
+    data = _HEADER.pack(VERSION)
+    for entry in sorted(entries, key=_sort_key):
+        ident = entry.qualifier if entry.tag in (USER, GROUP) else UNDEFINED_ID
+        data += _ENTRY.pack(entry.tag, entry.perm & 7, ident)
+    return data
+
+
+def acl_from_mode(mode):
+    """The minimal ACL equivalent to permission bits."""
+    return [Entry(USER_OBJ, None, (mode >> 6) & 7), Entry(GROUP_OBJ, None, (mode >> 3) & 7),
+            Entry(OTHER, None, mode & 7)]
+
+
+def is_extended(entries):
+    return any(e.tag in (USER, GROUP, MASK) for e in entries)
+
+
+def mode_bits(entries):
+    """The rwx bits of the mode for an ACL (group bits show the mask when there is one)."""
+    perms = dict((e.tag, e.perm) for e in entries if e.tag in (USER_OBJ, GROUP_OBJ, MASK, OTHER))
+    group = perms.get(MASK, perms[GROUP_OBJ])
+    return (perms[USER_OBJ] << 6) | (group << 3) | perms[OTHER]
+
+
+def read_acl(path, st=None):
+    """The file's access ACL: its xattr, or the one equivalent to its mode when it has none."""
+    st = st or os.stat(path)
+    try:
+        data = os.getxattr(path, XATTR)
+    except OSError as exc:
+        if exc.errno in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP):
+            return acl_from_mode(st.st_mode)
+        raise AccessError("cannot read the ACL of %s: %s" % (path, exc.strerror))
+    return sorted(decode_acl(data), key=_sort_key)
+
+
+def write_acl(path, entries):
+    """Store entries as the file's access ACL (a minimal ACL becomes plain mode bits)."""
+    try:
+        if is_extended(entries):
+            os.setxattr(path, XATTR, encode_acl(entries))
+        else:
+            remove_acl(path)
+            os.chmod(path, (os.stat(path).st_mode & 0o7000) | mode_bits(entries))
+    except OSError as exc:
+        if exc.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise AccessError("the filesystem of %s has no POSIX ACL support; use method: group, or make the "
+                              "directory traversable with chmod o+x" % path)
+        raise AccessError("cannot set the ACL of %s: %s" % (path, exc.strerror))
+
+
+def remove_acl(path):
+    try:
+        os.removexattr(path, XATTR)
+    except OSError as exc:
+        if exc.errno not in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise AccessError("cannot remove the ACL of %s: %s" % (path, exc.strerror))
+
+
+def with_named_user(entries, uid, perm):
+    """Entries with ``user:<uid>:perm`` set, the mask widened just enough to let it take effect."""
+    result = [e for e in entries if not (e.tag == USER and e.qualifier == uid) and e.tag != MASK]
+    result.append(Entry(USER, uid, perm))
+    old_mask = next((e.perm for e in entries if e.tag == MASK), None)
+    group_obj = next(e.perm for e in entries if e.tag == GROUP_OBJ)
+    mask = (group_obj if old_mask is None else old_mask) | perm
+    result.append(Entry(MASK, None, mask))
+    return sorted(result, key=_sort_key)
+
+
+def perm_text(perm):
+    return "".join(c if perm & bit else "-" for c, bit in (("r", R), ("w", W), ("x", X)))
+
+
+def _user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group_name(gid):
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def acl_text(entries):
+    """getfacl-style lines: user::rw-, user:rtvssvc:r--, group::---, mask::r--, other::---."""
+    lines = []
+    for e in sorted(entries, key=_sort_key):
+        name = ""
+        if e.tag == USER:
+            name = _user_name(e.qualifier)
+        elif e.tag == GROUP:
+            name = _group_name(e.qualifier)
+        lines.append("%s:%s:%s" % (TAG_NAMES[e.tag], name, perm_text(e.perm)))
+    return lines
+
+
+# ------------------------------------------------------------------ access evaluation
+
+def allowed(uid, gids, owner_uid, owner_gid, entries, want):
+    """POSIX ACL access check (as the kernel does it, without root's override)."""
+    mask = next((e.perm for e in entries if e.tag == MASK), None)
+
+    def masked(perm):
+        return perm & mask if mask is not None else perm
+    perms = dict((e.tag, e.perm) for e in entries if e.tag in (USER_OBJ, GROUP_OBJ, OTHER))
+    if uid == owner_uid:
+        return perms[USER_OBJ] & want == want
+    for e in entries:
+        if e.tag == USER and e.qualifier == uid:
+            return masked(e.perm) & want == want
+    matched = False
+    if owner_gid in gids:
+        matched = True
+        if masked(perms[GROUP_OBJ]) & want == want:
+            return True
+    for e in entries:
+        if e.tag == GROUP and e.qualifier in gids:
+            matched = True
+            if masked(e.perm) & want == want:
+                return True
+    if matched:
+        return False
+    return perms[OTHER] & want == want
+
+
+def accounts():
+    """[(name, uid, set of gids)] for every account in the user database."""
+    members = {}
+    for group in grp.getgrall():
+        for name in group.gr_mem:
+            members.setdefault(name, set()).add(group.gr_gid)
+    return [(pw.pw_name, pw.pw_uid, set([pw.pw_gid]) | members.get(pw.pw_name, set())) for pw in pwd.getpwall()]
+
+
+def account(name):
+    """(uid, gids, primary gid) of an account; AccessError naming the fix when it does not exist."""
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        raise AccessError("account %r does not exist on this host; create it first (the rtvs-daemon package "
+                          "creates rtvssvc) or set account to the broker's service account" % name)
+    gids = set([pw.pw_gid]) | set(g.gr_gid for g in grp.getgrall() if name in g.gr_mem)
+    return pw.pw_uid, gids, pw.pw_gid
+
+
+def readers(owner_uid, owner_gid, entries, all_accounts=None):
+    """Names of the accounts that may read, sorted; '*' when the mode lets any other account read."""
+    names = set()
+    others_read = next(e.perm for e in entries if e.tag == OTHER) & R
+    for name, uid, gids in (all_accounts if all_accounts is not None else accounts()):
+        if allowed(uid, gids, owner_uid, owner_gid, entries, R):
+            # An account that reads only through "other" is covered by '*'.
+            matched_specific = uid == owner_uid or owner_gid in gids or any(
+                (e.tag == USER and e.qualifier == uid) or (e.tag == GROUP and e.qualifier in gids) for e in entries)
+            if matched_specific or not others_read:
+                names.add(name)
+    if others_read:
+        names.add(EVERYONE)
+    return sorted(names)
+
+
+# ------------------------------------------------------------------ parents
+
+def parent_dirs(path):
+    """Every directory above path (and above its resolved target), from / down."""
+    seen, result = set(), []
+    for candidate in (os.path.abspath(path), os.path.realpath(path)):
+        parts = []
+        current = os.path.dirname(candidate)
+        while True:
+            parts.append(current)
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for directory in reversed(parts):
+            if directory not in seen:
+                seen.add(directory)
+                result.append(directory)
+    return result
+
+
+def ensure_traversable(directories, uid, gids, fix, check_mode):
+    """Directories the account cannot enter: fixed with a user:<uid>:--x entry (or listed when fix is False).
+
+    Returns (fixed, blocked): directories given (or that would get) an ACL entry, and ones left blocked.
+    """
+    fixed, blocked = [], []
+    for directory in directories:
+        st = os.stat(directory)
+        entries = read_acl(directory, st)
+        if allowed(uid, gids, st.st_uid, st.st_gid, entries, X):
+            continue
+        if not fix:
+            blocked.append(directory)
+            continue
+        current = next((e.perm for e in entries if e.tag == USER and e.qualifier == uid), 0)
+        if not check_mode:
+            write_acl(directory, with_named_user(entries, uid, current | X))
+        fixed.append(directory)
+    return fixed, blocked
+
+
+# ------------------------------------------------------------------ key files
+
+def _resolve_group(name):
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise AccessError("group %r does not exist on this host; create it first (ansible.builtin.group) or set "
+                          "group to an existing group the account belongs to" % name)
+
+
+def _resolve_owner(name):
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        raise AccessError("owner %r does not exist on this host; set owner to an existing account (default root)"
+                          % name)
+
+
+def desired_state(st, method, owner_uid, group_gid, account_uid, current_entries):
+    """(uid, gid, entries) the file should have."""
+    gid = st.st_gid if group_gid is None else group_gid
+    if method == "group" or account_uid == owner_uid:
+        group_perm = R if method == "group" and account_uid != owner_uid else 0
+        return owner_uid, gid, [Entry(USER_OBJ, None, R | W), Entry(GROUP_OBJ, None, group_perm),
+                                Entry(OTHER, None, 0)]
+    return owner_uid, gid, sorted([Entry(USER_OBJ, None, R | W), Entry(USER, account_uid, R),
+                                   Entry(GROUP_OBJ, None, 0), Entry(MASK, None, R), Entry(OTHER, None, 0)],
+                                  key=_sort_key)
+
+
+def describe(path, uid, gid, mode, entries, all_accounts):
+    return {
+        "path": path,
+        "owner": _user_name(uid),
+        "group": _group_name(gid),
+        "mode": "%04o" % mode,
+        "acl": acl_text(entries),
+        "readers": readers(uid, gid, entries, all_accounts),
+    }
+
+
+def _summary(info):
+    return "%s %s:%s %s %s\n" % (info["path"], info["owner"], info["group"], info["mode"], ",".join(info["acl"]))
+
+
+def apply_key_access(params, check_mode=False):
+    """The work of rtvs.remote.key_access; returns the module result (without 'diff' when unchanged)."""
+    method = params.get("method") or "group"
+    account_name = params.get("account") or "rtvssvc"
+    account_uid, account_gids, primary_gid = account(account_name)
+    owner_uid = _resolve_owner(params.get("owner") or "root")
+    group_gid = None
+    if params.get("group"):
+        group_gid = _resolve_group(params["group"])
+    elif method == "group":
+        group_gid = primary_gid
+    if method == "group" and account_uid != owner_uid and group_gid not in account_gids:
+        raise AccessError("account %r is not a member of group %r; add it (ansible.builtin.user groups, append) "
+                          "or use method: acl" % (account_name, _group_name(group_gid)))
+    paths = params.get("paths") or []
+    if not paths:
+        raise AccessError("paths is empty; list the key and PFX files the broker must read")
+    stats = {}
+    for path in paths:
+        try:
+            stats[path] = os.stat(path)
+        except OSError as exc:
+            raise AccessError("%s: %s; create it first (rtvs.remote.pfx / rtvs.remote.broker_certificate) or fix "
+                              "paths" % (path, exc.strerror))
+        if not stat.S_ISREG(stats[path].st_mode):
+            raise AccessError("%s is not a regular file; paths lists key and PFX files" % path)
+
+    directories = []
+    for path in paths:
+        for directory in parent_dirs(path):
+            if directory not in directories:
+                directories.append(directory)
+    all_accounts = accounts()
+    fixed, blocked = ensure_traversable(directories, account_uid, account_gids, False, True)
+    if blocked and not params.get("fix_parents", True):
+        raise AccessError("account %r cannot enter %s; set fix_parents: true (adds an ACL entry user:%s:--x) or "
+                          "chmod o+x those directories" % (account_name, ", ".join(blocked), account_name))
+
+    files, before_text, after_text, changed = [], "", "", bool(blocked)
+    for path in paths:
+        st = stats[path]
+        entries = read_acl(path, st)
+        uid, gid, want = desired_state(st, method, owner_uid, group_gid, account_uid, entries)
+        want_mode = (st.st_mode & 0o7000) | mode_bits(want)
+        changes = []
+        if st.st_uid != uid:
+            changes.append("owner")
+        if st.st_gid != gid:
+            changes.append("group")
+        if sorted(entries, key=_sort_key) != sorted(want, key=_sort_key):
+            changes.append("acl" if is_extended(entries) or is_extended(want) else "mode")
+        elif stat.S_IMODE(st.st_mode) != want_mode:
+            changes.append("mode")
+        before = describe(path, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), entries, all_accounts)
+        after = describe(path, uid, gid, want_mode, want, all_accounts)
+        if changes and not check_mode:
+            if st.st_uid != uid or st.st_gid != gid:
+                os.chown(path, uid, gid)
+            write_acl(path, want)
+            os.chmod(path, want_mode)
+        after.update(changed=bool(changes), changes=changes)
+        files.append(after)
+        before_text += _summary(before)
+        after_text += _summary(after)
+        changed = changed or bool(changes)
+
+    if blocked:
+        fixed, _none = ensure_traversable(directories, account_uid, account_gids, True, check_mode)
+    owner_name = _user_name(owner_uid)
+    other = set()
+    for info in files:
+        other.update(r for r in info["readers"] if r not in (owner_name, account_name))
+    return {
+        "changed": changed,
+        "files": files,
+        "other_readers": sorted(other),
+        "parents_fixed": fixed,
+        "diff": {"before": before_text, "after": after_text},
+    }
