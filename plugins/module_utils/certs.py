@@ -85,6 +85,10 @@ def wanted_names(fqdn, subject_alt_names=None):
             continue
         if any(ch.isspace() for ch in name) or "/" in name:
             raise CertError("subject_alt_names entry %r is neither a DNS name nor an IP address; fix or remove it" % name)
+        try:
+            name.encode("ascii")
+        except UnicodeEncodeError:
+            raise CertError("%r is not ASCII; give internationalized names in their IDNA form (xn--...)" % name)
         name = name.rstrip(".").lower()
         if name not in dns:
             dns.append(name)

@@ -87,6 +87,12 @@ def test_wanted_names_refuses_bad_subject_alt_names(entry):
         certs.wanted_names(FQDN, [entry])
 
 
+def test_wanted_names_asks_for_the_idna_form_of_unicode_names():
+    with pytest.raises(CertError, match="IDNA form"):
+        certs.wanted_names(FQDN, ["bücher.example"])
+    assert certs.wanted_names(FQDN, ["xn--bcher-kva.example"])[0] == [FQDN, "xn--bcher-kva.example"]
+
+
 # ---------------------------------------------------------------- building
 
 
