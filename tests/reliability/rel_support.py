@@ -119,3 +119,30 @@ def find_secrets(paths, needles):
 
 def mode_of(path):
     return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def run_ansible(playbook, inventory, extra_vars=None, args=(), env=None, verbosity=0, timeout=900):
+    """ansible-playbook against a real inventory (no forced local connection); returns PlaybookResult."""
+    import json
+    import subprocess
+
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory)]
+    for key, value in (extra_vars or {}).items():
+        cmd += ["-e", json.dumps({key: value})]
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    cmd += list(args) + [str(playbook)]
+    full_env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    full_env.setdefault("ANSIBLE_CONFIG", os.path.join(ROOT, "ansible.cfg"))
+    full_env.update(env or {})
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=timeout, check=False)
+    return _integration.PlaybookResult(proc)
+
+
+def write_inventory(path, groups):
+    """groups: {group: {host: {var: value}}} -> YAML-compatible JSON inventory file."""
+    import json
+
+    data = {"all": {"children": {g: {"hosts": hosts} for g, hosts in groups.items()}}}
+    path.write_text(json.dumps(data, indent=1))
+    return path

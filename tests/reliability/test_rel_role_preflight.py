@@ -1,0 +1,94 @@
+"""Role inputs refused before any host change.
+
+The inventory's only host is unreachable (127.0.0.1, port 9, nothing listens): a run that fails
+with the input message and reports the host *failed*, not *unreachable*, proves the refusal came
+from the controller-side preflight, before any connection to the host, so nothing on it changed.
+"""
+import os
+
+import pytest
+
+import rel_support
+from rel_support import run_ansible, secrets_file, write_inventory
+
+LINUX = os.path.join(rel_support.ROOT, "playbooks", "linux.yml")
+WINDOWS = os.path.join(rel_support.ROOT, "playbooks", "windows.yml")
+HASH = "$6$rtvsrel$0Y9b1Hk6uX2G8o0yqkY3VbFj3b8q2Xq0H1m7mW0n9o6uQ0b2Gd1bq8Y5qS7o1mJx0R2x9cF8hVb5Q1y3uZ2s/"
+
+UNREACHABLE = {"ansible_host": "127.0.0.1", "ansible_port": 9, "ansible_user": "nobody",
+               "ansible_ssh_common_args": "-o ConnectTimeout=2"}
+
+
+def _run(tmp_path, group, playbook, secrets, **host_vars):
+    if group == "rtvs_linux":
+        host_vars.setdefault("rtvs_daemon_install", False)
+    inventory = write_inventory(tmp_path / "inventory.json", {group: {"rel-nohost": dict(UNREACHABLE, **host_vars)}})
+    return run_ansible(playbook, inventory, args=secrets_file(tmp_path / "vault.json", **secrets))
+
+
+def _assert_refused_before_connecting(result, *messages):
+    assert result.rc != 0, result
+    for message in messages:
+        assert message in result.output, (message, result)
+    assert "UNREACHABLE" not in result.output, ("preflight tried to reach the host", result)
+    assert "unreachable=0" in result.stdout and "failed=1" in result.stdout, result
+    assert "changed=0" in result.stdout, result
+
+
+GOOD = {"rtvs_pfx_password": "Rel-Preflight-Pfx-2a7c"}
+
+
+def test_control_valid_inputs_pass_preflight_and_reach_for_the_host(tmp_path):
+    """Without a bad input the same run gets past the controller checks and fails only as unreachable,
+    so each refusal below is caused by its bad value."""
+    result = _run(tmp_path, "rtvs_linux", LINUX, GOOD,
+                  rtvs_users=[{"name": "rtvs-carol", "password_hash": HASH}])
+    assert result.rc != 0
+    assert "unreachable=1" in result.stdout and "failed=0" in result.stdout, result
+
+
+def test_user_entry_without_password(tmp_path):
+    result = _run(tmp_path, "rtvs_linux", LINUX, GOOD,
+                  rtvs_users=[{"name": "rtvs-carol", "password_hash": HASH}, {"name": "rtvs-dave"}])
+    _assert_refused_before_connecting(result, "missing required arguments: password_hash found in rtvs_users")
+
+
+def test_snakeoil_password_refused_linux(tmp_path):
+    result = _run(tmp_path, "rtvs_linux", LINUX, {"rtvs_pfx_password": "SnakeOil"})
+    _assert_refused_before_connecting(
+        result, "rtvs_pfx_password is empty, a placeholder, or a published default",
+        "rtvs_allow_insecure_defaults=true")
+    assert "SnakeOil" not in result.output.replace("'SnakeOil'", "").replace("snakeoil", ""), \
+        "the refused password itself is not echoed"
+
+
+def test_snakeoil_password_refused_windows(tmp_path):
+    result = _run(tmp_path, "rtvs_windows", WINDOWS, {"rtvs_pfx_password": "SnakeOil"}, ansible_connection="winrm",
+                  ansible_winrm_transport="basic", ansible_password="x")
+    _assert_refused_before_connecting(result, "Set rtvs_pfx_password", "rtvs_allow_insecure_defaults=true")
+
+
+def test_misspelt_choice_value_caught_by_argument_specs(tmp_path):
+    result = _run(tmp_path, "rtvs_linux", LINUX, GOOD, rtvs_certificate_source="selfsign")
+    _assert_refused_before_connecting(result, "rtvs_certificate_source", "selfsigned, ca, provided")
+
+
+def test_misspelt_required_variable_name(tmp_path):
+    result = _run(tmp_path, "rtvs_linux", LINUX, {"rtvs_pfx_pasword": "Rel-Preflight-Pfx-2a7c"})
+    _assert_refused_before_connecting(result, "rtvs_pfx_password")
+
+
+def test_misspelt_optional_variable_name(tmp_path):
+    """rtvs_alowed_group would be silently ignored and the default group used: the role must say so."""
+    result = _run(tmp_path, "rtvs_linux", LINUX, GOOD, rtvs_alowed_group="rtvs-analysts")
+    _assert_refused_before_connecting(result, "rtvs_alowed_group", "rtvs_allowed_group")
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("rtvs_port", 70000, "rtvs_port must be 1-65535"),
+    ("rtvs_allowed_sources", ["10.0.0.0/8", "everyone"], "rtvs_allowed_sources must be IP addresses or CIDRs"),
+    ("rtvs_daemon_package", "rtvs-daemon.zip", "rtvs_daemon_package must be an http(s) URL or a .deb"),
+])
+def test_other_bad_inputs_refused_before_connecting(tmp_path, name, value, message):
+    result = _run(tmp_path, "rtvs_linux", LINUX, GOOD, **{name: value, "rtvs_daemon_install": name == "rtvs_daemon_package"})
+    _assert_refused_before_connecting(result, message)
