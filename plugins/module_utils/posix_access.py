@@ -235,17 +235,26 @@ def account(name):
     return pw.pw_uid, gids, pw.pw_gid
 
 
-def readers(owner_uid, owner_gid, entries, all_accounts=None):
-    """Names of the accounts that may read, sorted; '*' when the mode lets any other account read."""
+def readers(owner_uid, owner_gid, entries, all_accounts=None, parents=()):
+    """Names of the accounts that may read, sorted; '*' when any other account may.
+
+    ``parents`` are (uid, gid, entries) of the directories above the file: an account that
+    cannot enter all of them is no reader. '*' needs read for others on the file and
+    search (x) for others on every parent.
+    """
     names = set()
-    others_read = next(e.perm for e in entries if e.tag == OTHER) & R
+    others_read = next(e.perm for e in entries if e.tag == OTHER) & R and all(
+        next(e.perm for e in p_entries if e.tag == OTHER) & X for _u, _g, p_entries in parents)
     for name, uid, gids in (all_accounts if all_accounts is not None else accounts()):
-        if allowed(uid, gids, owner_uid, owner_gid, entries, R):
-            # An account that reads only through "other" is covered by '*'.
-            matched_specific = uid == owner_uid or owner_gid in gids or any(
-                (e.tag == USER and e.qualifier == uid) or (e.tag == GROUP and e.qualifier in gids) for e in entries)
-            if matched_specific or not others_read:
-                names.add(name)
+        if not allowed(uid, gids, owner_uid, owner_gid, entries, R):
+            continue
+        if not all(allowed(uid, gids, p_uid, p_gid, p_entries, X) for p_uid, p_gid, p_entries in parents):
+            continue
+        # An account that reads only through "other" is covered by '*'.
+        matched_specific = uid == owner_uid or owner_gid in gids or any(
+            (e.tag == USER and e.qualifier == uid) or (e.tag == GROUP and e.qualifier in gids) for e in entries)
+        if matched_specific or not others_read:
+            names.add(name)
     if others_read:
         names.add(EVERYONE)
     return sorted(names)
@@ -272,23 +281,35 @@ def parent_dirs(path):
     return result
 
 
-def ensure_traversable(directories, uid, gids, fix, check_mode):
+def directory_states(directories):
+    """{directory: (uid, gid, entries)} as they are now."""
+    states = {}
+    for directory in directories:
+        st = os.stat(directory)
+        states[directory] = (st.st_uid, st.st_gid, read_acl(directory, st))
+    return states
+
+
+def ensure_traversable(directories, uid, gids, fix, check_mode, states=None):
     """Directories the account cannot enter: fixed with a user:<uid>:--x entry (or listed when fix is False).
 
     Returns (fixed, blocked): directories given (or that would get) an ACL entry, and ones left blocked.
+    ``states`` (from directory_states) is updated with the planned entries.
     """
+    states = directory_states(directories) if states is None else states
     fixed, blocked = [], []
     for directory in directories:
-        st = os.stat(directory)
-        entries = read_acl(directory, st)
-        if allowed(uid, gids, st.st_uid, st.st_gid, entries, X):
+        d_uid, d_gid, entries = states[directory]
+        if allowed(uid, gids, d_uid, d_gid, entries, X):
             continue
         if not fix:
             blocked.append(directory)
             continue
         current = next((e.perm for e in entries if e.tag == USER and e.qualifier == uid), 0)
+        planned = with_named_user(entries, uid, current | X)
         if not check_mode:
-            write_acl(directory, with_named_user(entries, uid, current | X))
+            write_acl(directory, planned)
+        states[directory] = (d_uid, d_gid, planned)
         fixed.append(directory)
     return fixed, blocked
 
@@ -323,14 +344,14 @@ def desired_state(st, method, owner_uid, group_gid, account_uid, current_entries
                                   key=_sort_key)
 
 
-def describe(path, uid, gid, mode, entries, all_accounts):
+def describe(path, uid, gid, mode, entries, all_accounts, parents=()):
     return {
         "path": path,
         "owner": _user_name(uid),
         "group": _group_name(gid),
         "mode": "%04o" % mode,
         "acl": acl_text(entries),
-        "readers": readers(uid, gid, entries, all_accounts),
+        "readers": readers(uid, gid, entries, all_accounts, parents),
     }
 
 
@@ -371,12 +392,15 @@ def apply_key_access(params, check_mode=False):
             if directory not in directories:
                 directories.append(directory)
     all_accounts = accounts()
-    fixed, blocked = ensure_traversable(directories, account_uid, account_gids, False, True)
+    states_before = directory_states(directories)
+    _none, blocked = ensure_traversable(directories, account_uid, account_gids, False, True, dict(states_before))
     if blocked and not params.get("fix_parents", True):
         raise AccessError("account %r cannot enter %s; set fix_parents: true (adds an ACL entry user:%s:--x) or "
                           "chmod o+x those directories" % (account_name, ", ".join(blocked), account_name))
+    states_after = dict(states_before)
+    fixed, _none = ensure_traversable(directories, account_uid, account_gids, True, True, states_after)
 
-    files, before_text, after_text, changed = [], "", "", bool(blocked)
+    files, before_text, after_text, changed = [], "", "", bool(fixed)
     for path in paths:
         st = stats[path]
         entries = read_acl(path, st)
@@ -391,8 +415,10 @@ def apply_key_access(params, check_mode=False):
             changes.append("acl" if is_extended(entries) or is_extended(want) else "mode")
         elif stat.S_IMODE(st.st_mode) != want_mode:
             changes.append("mode")
-        before = describe(path, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), entries, all_accounts)
-        after = describe(path, uid, gid, want_mode, want, all_accounts)
+        parents = parent_dirs(path)
+        before = describe(path, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), entries, all_accounts,
+                          [states_before[d] for d in parents])
+        after = describe(path, uid, gid, want_mode, want, all_accounts, [states_after[d] for d in parents])
         if changes and not check_mode:
             if st.st_uid != uid or st.st_gid != gid:
                 os.chown(path, uid, gid)
@@ -403,9 +429,11 @@ def apply_key_access(params, check_mode=False):
         before_text += _summary(before)
         after_text += _summary(after)
         changed = changed or bool(changes)
-
-    if blocked:
-        fixed, _none = ensure_traversable(directories, account_uid, account_gids, True, check_mode)
+    for directory in fixed:
+        before_text += "%s %s\n" % (directory, ",".join(acl_text(states_before[directory][2])))
+        after_text += "%s %s\n" % (directory, ",".join(acl_text(states_after[directory][2])))
+    if fixed and not check_mode:
+        ensure_traversable(fixed, account_uid, account_gids, True, False)
     owner_name = _user_name(owner_uid)
     other = set()
     for info in files:

@@ -126,6 +126,16 @@ def test_readers_lists_specific_accounts_and_everyone():
     assert pa.readers(0, 50, acl, people) == ["root", "svc"]
 
 
+def test_readers_need_to_reach_the_file():
+    people = [("root", 0, {0}), ("svc", 10, {50}), ("alice", 11, {50})]
+    key = pa.acl_from_mode(0o644)
+    closed = (0, 0, pa.acl_from_mode(0o700))
+    svc_only = (0, 0, pa.with_named_user(pa.acl_from_mode(0o700), 10, X))
+    assert pa.readers(0, 50, key, people, [(0, 0, pa.acl_from_mode(0o755))]) == ["*", "alice", "root", "svc"]
+    assert pa.readers(0, 50, key, people, [svc_only]) == ["root", "svc"]
+    assert pa.readers(0, 50, key, people, [svc_only, closed]) == ["root"]
+
+
 def test_parent_dirs_from_root_down(tmp_path):
     target = tmp_path / "real" / "key.pfx"
     target.parent.mkdir()
