@@ -21,11 +21,16 @@ __metaclass__ = type
 
 import datetime
 import glob
+import grp
 import json
 import os
+import pwd
 import re
 import socket
 import struct
+
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor_checks import r_in_range
 
 try:
     from cryptography.hazmat.primitives.serialization import pkcs12
@@ -312,8 +317,6 @@ def pfx_facts(root, path, password, account, can_read, fqdn=None):
     facts["opens"] = True
     facts["key_present"] = key is not None
     if cert is not None:
-        from ansible_collections.rtvs.remote.plugins.module_utils import certs
-
         summary = certs.summary(cert)
         if fqdn:
             summary["covers_name"] = certs.covers(cert, fqdn)
@@ -323,6 +326,41 @@ def pfx_facts(root, path, password, account, can_read, fqdn=None):
     else:
         facts["error"] = "the PFX holds no certificate"
     return facts
+
+
+def posix_can_read(path, account_name):
+    """(readable, reason) for the service account, from posix_access (owner, mode, POSIX ACL, parent folders)."""
+    try:
+        uid, gids, _primary = posix_access.account(account_name)
+    except posix_access.AccessError:
+        return False, "account %s does not exist" % account_name
+    for directory in posix_access.parent_dirs(path):
+        st = os.stat(directory)
+        entries = posix_access.read_acl(directory, st)
+        if not posix_access.allowed(uid, gids, st.st_uid, st.st_gid, entries, posix_access.X):
+            return False, "%s cannot enter %s (%s)" % (account_name, directory, ", ".join(posix_access.acl_text(entries)))
+    st = os.stat(path)
+    entries = posix_access.read_acl(path, st)
+    acl = ", ".join(posix_access.acl_text(entries))
+    owner = "%s:%s" % (_name(pwd_name, st.st_uid), _name(grp_name, st.st_gid))
+    if posix_access.allowed(uid, gids, st.st_uid, st.st_gid, entries, posix_access.R):
+        return True, "%s may read (owner %s; %s)" % (account_name, owner, acl)
+    return False, "%s may not read (owner %s; %s)" % (account_name, owner, acl)
+
+
+def _name(lookup, ident):
+    try:
+        return lookup(ident)
+    except KeyError:
+        return str(ident)
+
+
+def pwd_name(uid):
+    return pwd.getpwuid(uid).pw_name
+
+
+def grp_name(gid):
+    return grp.getgrgid(gid).gr_name
 
 
 # ---------------------------------------------------------------- users
@@ -376,8 +414,6 @@ def dpkg_packages(root):
 
 
 def r_facts(root):
-    from ansible_collections.rtvs.remote.plugins.module_utils.doctor_checks import r_in_range
-
     installs = []
     for name, info in sorted(dpkg_packages(root).items()):
         if name == "r-base-core" or name.startswith("microsoft-r-open-mro"):

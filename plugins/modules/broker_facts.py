@@ -184,16 +184,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rtvs.remote.plugins.module_utils import broker_facts
 
-try:
-    from ansible_collections.rtvs.remote.plugins.module_utils import posix_access
-except ImportError:  # pragma: no cover - posix_access ships with the collection
-    posix_access = None
-
-
-def _can_read(path, account):
-    """(readable, reason) from posix_access, which knows owners, modes, ACLs and parent folders."""
-    return posix_access.can_read(path, account)
-
 
 def main():
     module = AnsibleModule(
@@ -229,7 +219,7 @@ def main():
         fqdn=params["fqdn"],
         log_lines=params["log_lines"],
         systemctl=systemctl,
-        can_read=_can_read if posix_access is not None and hasattr(posix_access, "can_read") else None,
+        can_read=broker_facts.posix_can_read,
     )
     module.exit_json(changed=False, facts=facts)
 

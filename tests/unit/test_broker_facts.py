@@ -373,3 +373,35 @@ def test_no_log_folder(host):
     ("https://0.0.0.0:5444", 5444), ("https://[::]:7000;http://x:1", 7000), ("https://host", 443), ("garbage", None)])
 def test_parse_port(urls, port):
     assert bf.parse_port(urls) == port
+
+
+@pytest.fixture
+def open_dir():
+    # pytest's tmp_path sits below a 0700 folder; this test needs parents others may enter.
+    import pathlib
+    import shutil
+    import tempfile
+
+    path = pathlib.Path(tempfile.mkdtemp(dir="/var/tmp", prefix="rtvs-doctor-test-"))
+    os.chmod(str(path), 0o755)
+    yield path
+    shutil.rmtree(str(path))
+
+
+def test_posix_can_read_real_files(open_dir):
+    # Real files and the real account database: "nobody" exists on every Debian/Ubuntu host.
+    folder = open_dir / "etc-rtvs"
+    folder.mkdir()
+    os.chmod(str(folder), 0o755)
+    pfx = folder / "broker.pfx"
+    pfx.write_bytes(b"x")
+    os.chmod(str(pfx), 0o600)
+    readable, reason = bf.posix_can_read(str(pfx), "nobody")
+    assert readable is False and "may not read" in reason and "other::---" in reason
+    os.chmod(str(pfx), 0o644)
+    readable, reason = bf.posix_can_read(str(pfx), "nobody")
+    assert readable is True and "may read" in reason
+    os.chmod(str(folder), 0o700)
+    readable, reason = bf.posix_can_read(str(pfx), "nobody")
+    assert readable is False and "cannot enter %s" % folder in reason
+    assert bf.posix_can_read(str(pfx), "no-such-account-xyz") == (False, "account no-such-account-xyz does not exist")
