@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Inventory for the windows scenario: one existing Windows host from environment variables.
 
 RTVS_WINDOWS_HOST      address or name to connect to (absent: empty inventory, the scenario skips)

@@ -58,7 +58,7 @@ seealso:
   - module: rtvs.remote.win_broker_info
   - module: ansible.windows.win_certificate_store
 author:
-  - rtvs.remote developers
+  - rtvs.remote contributors (@rtvs)
 """
 
 EXAMPLES = r"""
@@ -76,19 +76,19 @@ removed:
   type: list
   elements: dict
   contains:
-    store: {description: Store name., type: str, sample: Root}
-    thumbprint: {description: SHA-1 thumbprint., type: str}
-    subject: {description: Subject., type: str}
-    not_after: {description: ISO 8601 UTC., type: str}
-    has_private_key: {description: Whether it had a private key., type: bool}
+    store: {description: 'Store name.', type: str, sample: Root}
+    thumbprint: {description: 'SHA-1 thumbprint.', type: str}
+    subject: {description: 'Subject.', type: str}
+    not_after: {description: 'ISO 8601 UTC.', type: str}
+    has_private_key: {description: 'Whether it had a private key.', type: bool}
 kept:
   description: Entries with O(keep_thumbprint) found in the cleaned stores.
   returned: always
   type: list
   elements: dict
   contains:
-    store: {description: Store name., type: str}
-    thumbprint: {description: SHA-1 thumbprint., type: str}
+    store: {description: 'Store name.', type: str}
+    thumbprint: {description: 'SHA-1 thumbprint.', type: str}
 kept_in_my:
   description: Whether O(keep_thumbprint) is in LocalMachine C(My).
   returned: always

@@ -79,7 +79,7 @@ seealso:
   - module: rtvs.remote.win_broker_cert_cleanup
   - module: ansible.windows.win_certificate_info
 author:
-  - rtvs.remote developers
+  - rtvs.remote contributors (@rtvs)
 """
 
 EXAMPLES = r"""
@@ -100,38 +100,38 @@ os:
   returned: always
   type: dict
   contains:
-    caption: {description: Win32_OperatingSystem caption., type: str, sample: Microsoft Windows Server 2019 Datacenter}
-    version: {description: OS version string., type: str, sample: 10.0.17763}
-    build: {description: Build number., type: int, sample: 17763}
+    caption: {description: 'Win32_OperatingSystem caption.', type: str, sample: Microsoft Windows Server 2019 Datacenter}
+    version: {description: 'OS version string.', type: str, sample: 10.0.17763}
+    build: {description: 'Build number.', type: int, sample: 17763}
     product_type: {description: "C(workstation), C(server), C(domain_controller) or C(unknown).", type: str, sample: server}
 dotnet:
   description: .NET Framework 4.x as registered under C(HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full).
   returned: always
   type: dict
   contains:
-    release: {description: The C(Release) value, null when 4.x is absent., type: int, sample: 528049}
-    version: {description: The C(Version) value., type: str, sample: 4.8.03761}
-    minimum_release: {description: The O(min_dotnet_release) compared against., type: int, sample: 394254}
-    meets_minimum: {description: Whether C(release >= minimum_release)., type: bool, sample: true}
+    release: {description: 'The C(Release) value, null when 4.x is absent.', type: int, sample: 528049}
+    version: {description: 'The C(Version) value.', type: str, sample: 4.8.03761}
+    minimum_release: {description: 'The O(min_dotnet_release) compared against.', type: int, sample: 394254}
+    meets_minimum: {description: 'Whether C(release >= minimum_release).', type: bool, sample: true}
 vc_runtime:
   description: Visual C++ 2015-2022 x64 runtime (registry C(VisualStudio\14.0\VC\Runtimes\x64)).
   returned: always
   type: dict
   contains:
-    installed: {description: Whether C(Installed) is 1., type: bool, sample: true}
-    version: {description: Runtime version, null when absent., type: str, sample: v14.38.33130.00}
-    registry_key: {description: Key where it was found., type: str, sample: 'HKLM:\SOFTWARE\Microsoft\VisualStudio\14.0\VC\Runtimes\x64'}
+    installed: {description: 'Whether C(Installed) is 1.', type: bool, sample: true}
+    version: {description: 'Runtime version, null when absent.', type: str, sample: v14.38.33130.00}
+    registry_key: {description: 'Key where it was found.', type: str, sample: 'HKLM:\SOFTWARE\Microsoft\VisualStudio\14.0\VC\Runtimes\x64'}
 r_installs:
   description: R installations registered under C(HKLM:\SOFTWARE\R-core\R64) and C(R-core\R), without duplicates.
   returned: always
   type: list
   elements: dict
   contains:
-    version: {description: Version (the registry subkey name)., type: str, sample: 3.6.3}
-    path: {description: C(InstallPath)., type: str, sample: 'C:\Program Files\R\R-3.6.3'}
+    version: {description: 'Version (the registry subkey name).', type: str, sample: 3.6.3}
+    path: {description: 'C(InstallPath).', type: str, sample: 'C:\Program Files\R\R-3.6.3'}
     source: {description: "C(R-core\\R64) or C(R-core\\R).", type: str, sample: 'R-core\R64'}
-    r_exe_exists: {description: Whether C(bin\x64\R.exe) exists., type: bool, sample: true}
-    supported: {description: Whether the broker accepts this version (3.2 to 3.9)., type: bool, sample: true}
+    r_exe_exists: {description: 'Whether C(bin\x64\R.exe) exists.', type: bool, sample: true}
+    supported: {description: 'Whether the broker accepts this version (3.2 to 3.9).', type: bool, sample: true}
 install_folder:
   description: Broker install folder, or null when not installed.
   returned: always
@@ -160,12 +160,12 @@ services:
       description: The first of O(service_names) that exists (else the first name with C(exists=false)).
       type: dict
       contains:
-        name: {description: Service name., type: str, sample: RRemoteService}
-        exists: {description: Whether the service is installed., type: bool}
+        name: {description: 'Service name.', type: str, sample: RRemoteService}
+        exists: {description: 'Whether the service is installed.', type: bool}
         state: {description: "Lower-case status (C(running), C(stopped), C(startpending)...), null when absent.", type: str}
         start_mode: {description: "C(auto), C(delayed), C(manual), C(disabled), C(boot), C(system), null when absent.", type: str}
-        username: {description: Account (C(ObjectName)), e.g. C(NT AUTHORITY\NetworkService)., type: str}
-        path: {description: Command line (C(ImagePath))., type: str}
+        username: {description: 'Account (C(ObjectName)), e.g. C(NT AUTHORITY\NetworkService).', type: str}
+        path: {description: 'Command line (C(ImagePath)).', type: str}
     user_profile:
       description: C(RUserProfileService), same keys as RV(services.broker).
       type: dict
@@ -187,65 +187,65 @@ certificates:
   type: list
   elements: dict
   contains:
-    store: {description: Store name., type: str, sample: My}
+    store: {description: 'Store name.', type: str, sample: My}
     store_order: {description: "Position of the store in the search order (0 Root, 1 AuthRoot, 2 CA, 3 My).", type: int, sample: 3}
-    thumbprint: {description: SHA-1 thumbprint, upper-case hex., type: str}
-    subject: {description: Subject., type: str}
-    issuer: {description: Issuer., type: str}
-    not_before: {description: ISO 8601 UTC., type: str, sample: '2026-11-25T22:00:00Z'}
-    not_after: {description: ISO 8601 UTC., type: str, sample: '2027-11-25T22:00:00Z'}
-    expired: {description: Whether not_after is in the past., type: bool}
-    has_private_key: {description: Whether the store entry has a private key., type: bool}
+    thumbprint: {description: 'SHA-1 thumbprint, upper-case hex.', type: str}
+    subject: {description: 'Subject.', type: str}
+    issuer: {description: 'Issuer.', type: str}
+    not_before: {description: 'ISO 8601 UTC.', type: str, sample: '2026-11-25T22:00:00Z'}
+    not_after: {description: 'ISO 8601 UTC.', type: str, sample: '2027-11-25T22:00:00Z'}
+    expired: {description: 'Whether not_after is in the past.', type: bool}
+    has_private_key: {description: 'Whether the store entry has a private key.', type: bool}
     key_provider: {description: "C(cng), C(csp) or null.", type: str}
-    key_file: {description: Private key file under C(%ProgramData%\Microsoft\Crypto), or null., type: str}
-    key_error: {description: Why the key could not be located, or null., type: str}
+    key_file: {description: 'Private key file under C(%ProgramData%\Microsoft\Crypto), or null.', type: str}
+    key_error: {description: 'Why the key could not be located, or null.', type: str}
     network_service_read:
       description: Whether NETWORK SERVICE (directly or through Everyone, Authenticated Users, Users or SERVICE) may read
         the key file and is not denied; null when there is no key file.
       type: bool
-    selected: {description: Whether the broker will pick this one (the first match)., type: bool}
+    selected: {description: 'Whether the broker will pick this one (the first match).', type: bool}
 config:
   description: The broker configuration file C(Microsoft.R.Host.Broker.Config.json) in the install folder.
   returned: always
   type: dict
   contains:
-    path: {description: Path, or null when no install folder was found., type: str}
-    exists: {description: Whether the file exists., type: bool}
-    text: {description: File text with the certificate password masked, or null., type: str}
-    parsed: {description: Whether the text is valid JSON., type: bool}
-    error: {description: Read or parse error, or null., type: str}
-    content: {description: Parsed JSON (password masked), or null., type: dict}
+    path: {description: 'Path, or null when no install folder was found.', type: str}
+    exists: {description: 'Whether the file exists.', type: bool}
+    text: {description: 'File text with the certificate password masked, or null.', type: str}
+    parsed: {description: 'Whether the text is valid JSON.', type: bool}
+    error: {description: 'Read or parse error, or null.', type: str}
+    content: {description: 'Parsed JSON (password masked), or null.', type: dict}
 firewall_rules:
   description: Firewall rules named in O(firewall_rule_names), plus TCP rules whose local ports include O(port).
   returned: always
   type: list
   elements: dict
   contains:
-    name: {description: Rule name., type: str}
+    name: {description: 'Rule name.', type: str}
     matched_by: {description: "C(name) or C(port).", type: str}
-    enabled: {description: Enabled., type: bool}
+    enabled: {description: 'Enabled.', type: bool}
     direction: {description: "C(in) or C(out).", type: str}
     action: {description: "C(allow) or C(block).", type: str}
-    program: {description: Program path, or null., type: str}
+    program: {description: 'Program path, or null.', type: str}
     protocol: {description: "IANA protocol number (6 TCP, 256 any).", type: int}
-    local_ports: {description: Local ports, or null., type: str}
+    local_ports: {description: 'Local ports, or null.', type: str}
     remote_addresses: {description: "Remote addresses as Windows normalises them (C(*) for any).", type: str}
     profiles: {description: "Profile bit mask (1 domain, 2 private, 4 public, 2147483647 all).", type: int}
-    grouping: {description: Rule group, or null., type: str}
+    grouping: {description: 'Rule group, or null.', type: str}
 logs:
   description: The newest C(Microsoft.R.Host.Broker*.log) in O(log_folder).
   returned: always
   type: dict
   contains:
-    folder: {description: Folder searched (expanded)., type: str}
+    folder: {description: 'Folder searched (expanded).', type: str}
     newest:
       description: Null when there is no log.
       type: dict
       contains:
-        path: {description: Log file., type: str}
-        last_write_time: {description: ISO 8601 UTC., type: str}
-        size: {description: Bytes., type: int}
-    tail: {description: Last O(log_lines) non-empty lines., type: list, elements: str}
+        path: {description: 'Log file.', type: str}
+        last_write_time: {description: 'ISO 8601 UTC.', type: str}
+        size: {description: 'Bytes.', type: int}
+    tail: {description: 'Last O(log_lines) non-empty lines.', type: list, elements: str}
     error_lines: {description: "Last O(log_lines) lines mentioning error, fail, exception, not found or critical.",
                   type: list, elements: str}
 """

@@ -31,7 +31,7 @@ def need_molecule():
 
 def test_without_a_host_the_scenario_skips_and_passes():
     proc = subprocess.run([MOLECULE, "test", "-s", "windows"], cwd=ROOT, env=clean_env(),
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "SKIPPED: molecule scenario 'windows' needs a real Windows host" in out
@@ -46,7 +46,7 @@ def test_with_a_host_the_scenario_really_connects():
     env = clean_env(RTVS_WINDOWS_HOST="127.0.0.1", RTVS_WINDOWS_PORT="9", RTVS_WINDOWS_USER="nobody",
                     RTVS_WINDOWS_PASSWORD="not-a-password")
     proc = subprocess.run([MOLECULE, "converge", "-s", "windows"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-4000:]
     assert "SKIPPED: molecule scenario" not in out

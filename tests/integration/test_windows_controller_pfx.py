@@ -41,12 +41,12 @@ PLAYBOOK = """\
 
 
 def openssl(*args, stdin=None):
-    return subprocess.run(["openssl", *args], capture_output=True, text=True, input=stdin)
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, input=stdin, check=False)
 
 
 @pytest.fixture
 def setup(tmp_path):
-    if subprocess.run(["which", "openssl"], capture_output=True).returncode != 0:
+    if subprocess.run(["which", "openssl"], capture_output=True, check=False).returncode != 0:
         pytest.skip("openssl binary not installed")
     playbook = tmp_path / "controller_pfx.yml"
     playbook.write_text(PLAYBOOK)

@@ -122,7 +122,7 @@ def test_windows_playbook_syntax_check():
     env.setdefault("ANSIBLE_CONFIG", os.path.join(ROOT, "ansible.cfg"))
     proc = subprocess.run(
         [ansible_playbook, "--syntax-check", "-i", "localhost,", "playbooks/windows.yml"],
-        cwd=ROOT, capture_output=True, text=True, env=env,
+        cwd=ROOT, capture_output=True, text=True, env=env, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -136,7 +136,7 @@ def test_syntax_check_catches_an_unknown_module(tmp_path):
     )
     ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     proc = subprocess.run([ansible_playbook, "--syntax-check", "-i", "localhost,", str(playbook)],
-                          cwd=ROOT, capture_output=True, text=True)
+                          cwd=ROOT, capture_output=True, text=True, check=False)
     assert proc.returncode != 0
 
 
@@ -150,5 +150,5 @@ def test_every_task_file_passes_syntax_check(tmp_path):
     playbook.write_text("\n".join(lines) + "\n")
     ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     proc = subprocess.run([ansible_playbook, "--syntax-check", "-i", "localhost,", str(playbook)],
-                          cwd=ROOT, capture_output=True, text=True)
+                          cwd=ROOT, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
