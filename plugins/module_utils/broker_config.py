@@ -215,11 +215,11 @@ def with_certificate_password(settings, certificate_password=None):
     """Settings plus security.X509CertificatePassword from ``certificate_password``.
 
     A password inside ``settings`` is refused: settings are module arguments that -vvvv
-    echoes, the password option is no_log.
+    echoes, the password option is no_log. ``None`` there (remove the key) is allowed.
     """
     settings = settings or {}
-    for path, _value in flatten(settings):
-        if path[-1].lower() == "x509certificatepassword":
+    for path, value in flatten(settings):
+        if path[-1].lower() == "x509certificatepassword" and value is not None:
             raise BrokerConfigError(
                 "settings.%s: do not put the PFX password in settings (they are logged with -vvvv); "
                 "give it as certificate_password (from a vault variable)" % ".".join(path)

@@ -28,7 +28,7 @@ description:
   - The file holds the PFX password, so it defaults to mode C(0640); give the broker's group read access with O(group).
   - For a Windows broker use the filter P(rtvs.remote.broker_config_render#filter) on the controller, which runs the same logic.
 author:
-  - rtvs.remote contributors
+  - rtvs.remote contributors (@rtvs)
 requirements:
   - cryptography on the host, for O(validate_certificate=true)
 extends_documentation_fragment:

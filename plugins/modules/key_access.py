@@ -24,7 +24,7 @@ description:
   - Reports, for every file, its owner, group, mode, ACL and the accounts that can read it (root, which can
     read anything, is listed only as owner or member).
 author:
-  - rtvs.remote contributors
+  - rtvs.remote contributors (@rtvs)
 attributes:
   check_mode:
     support: full

@@ -182,9 +182,9 @@ def test_unknown_group_and_bad_urls_are_refused(playbook, workdir):
 
 
 def test_missing_directory_names_the_fix(playbook, tmp_path):
-    result = playbook("broker_config/apply.yml", {"bc_path": str(tmp_path / "nodir" / "c.json"),
-                                                   "bc_platform": "windows",
-                                                   "bc_settings": {"urls": "https://0.0.0.0:5444"}})
+    extra = {"bc_path": str(tmp_path / "nodir" / "c.json"), "bc_platform": "windows",
+             "bc_settings": {"urls": "https://0.0.0.0:5444"}}
+    result = playbook("broker_config/apply.yml", extra)
     assert result.rc != 0
     assert "does not exist; create it first" in result.output
 
@@ -192,8 +192,9 @@ def test_missing_directory_names_the_fix(playbook, tmp_path):
 def test_windows_platform_rules(playbook, tmp_path):
     path = tmp_path / "Microsoft.R.Host.Broker.Config.json"
     path.write_text('{"server.urls": "https://0.0.0.0:5444"}')
-    result = playbook("broker_config/apply.yml", {"bc_path": str(path), "bc_platform": "windows",
-                                                   "bc_settings": {"security": {"X509CertificateName": "broker"}}})
+    extra = {"bc_path": str(path), "bc_platform": "windows",
+             "bc_settings": {"security": {"X509CertificateName": "broker"}}}
+    result = playbook("broker_config/apply.yml", extra)
     assert result.rc != 0
     assert "must be the certificate's full Subject like 'CN=" in result.output
     assert path.read_text() == '{"server.urls": "https://0.0.0.0:5444"}'

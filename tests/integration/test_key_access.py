@@ -25,18 +25,18 @@ def _run(*cmd):
 def accounts():
     """rtvska-svc and rtvska-other, both in rtvska-keys; rtvska-empty has no members. Removed afterwards."""
     for name in (SVC, OTHER):
-        subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["userdel", name], capture_output=True, check=False)
     for name in (SVC, OTHER, KEYS_GROUP, NOT_MEMBER_GROUP):
-        subprocess.run(["groupdel", name], capture_output=True)
+        subprocess.run(["groupdel", name], capture_output=True, check=False)
     _run("groupadd", KEYS_GROUP)
     _run("groupadd", NOT_MEMBER_GROUP)
     _run("useradd", "--system", "--user-group", "--no-create-home", "--shell", "/bin/sh", "-G", KEYS_GROUP, SVC)
     _run("useradd", "--system", "--user-group", "--no-create-home", "--shell", "/bin/sh", "-G", KEYS_GROUP, OTHER)
     yield
     for name in (SVC, OTHER):
-        subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["userdel", name], capture_output=True, check=False)
     for name in (KEYS_GROUP, NOT_MEMBER_GROUP, SVC, OTHER):
-        subprocess.run(["groupdel", name], capture_output=True)
+        subprocess.run(["groupdel", name], capture_output=True, check=False)
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def base(accounts):
 
 
 def can_read(account, path):
-    proc = subprocess.run(["su", "-s", "/bin/sh", account, "-c", "cat %s" % path], capture_output=True)
+    proc = subprocess.run(["su", "-s", "/bin/sh", account, "-c", "cat %s" % path], capture_output=True, check=False)
     return proc.returncode == 0
 
 

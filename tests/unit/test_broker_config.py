@@ -135,6 +135,11 @@ def test_password_in_settings_is_refused():
         assert "'p'" not in str(info.value)
 
 
+def test_password_can_be_removed_through_settings():
+    config = bc.merge(ODD, bc.with_certificate_password({"security.X509CertificatePassword": None}))
+    assert config["Security"] == {"x509certificatefile": "/k.pfx"}
+
+
 def test_certificate_password_fills_the_existing_key():
     settings = bc.with_certificate_password({"urls": "https://0.0.0.0:5444"}, "s3cret")
     config = bc.merge(ODD, settings)

@@ -15,8 +15,8 @@ def test_filters_are_registered():
 
 
 def test_windows_render_merges_and_keeps_unchanged_text():
-    settings = {"urls": "https://0.0.0.0:5444", "security": {"X509CertificateName": "CN=broker.example.com",
-                                                            "allowedGroup": "Users"}}
+    settings = {"urls": "https://0.0.0.0:5444",
+                "security": {"X509CertificateName": "CN=broker.example.com", "allowedGroup": "Users"}}
     text = broker_config_render(WINDOWS_SHIPPED, settings)
     assert text.endswith("}\n")
     assert json.loads(text) == {"urls": "https://0.0.0.0:5444",
