@@ -103,6 +103,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+path:
+  description: The configuration file.
+  returned: success
+  type: str
+  sample: /etc/rtvs/rtvsd.config.json
 config:
   description: The configuration as written (or as it would be written), with the password and C(secret) as C(********).
   returned: success

@@ -198,3 +198,10 @@ def test_windows_platform_rules(playbook, tmp_path):
     assert result.rc != 0
     assert "must be the certificate's full Subject like 'CN=" in result.output
     assert path.read_text() == '{"server.urls": "https://0.0.0.0:5444"}'
+
+
+def test_filters_in_a_play(playbook, tmp_path):
+    result = playbook("broker_config/filter.yml", args=secret_vars(tmp_path, bc_password=PASSWORD))
+    assert result.rc == 0, result
+    assert "ok=4" in result.stdout and "rescued=1" in result.stdout, result
+    assert PASSWORD not in result.output
