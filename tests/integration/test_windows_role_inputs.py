@@ -86,3 +86,36 @@ def test_on_host_certificate_needs_no_pfx_password(playbook_file):
     del values["rtvs_pfx_password"]
     result = run_playbook(playbook_file, values)
     assert result.rc == 0, result
+
+
+ROLE_PLAYBOOK = """\
+- name: The whole role with no steps selected (argument validation only)
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: rtvs.remote.windows_broker
+"""
+
+
+@pytest.mark.parametrize("override, expected", [
+    ({}, None),
+    ({"rtvs_port": "not-a-port"}, "rtvs_port"),
+    ({"rtvs_windows_steps": ["bogus"]}, "rtvs_windows_steps"),
+    ({"rtvs_windows_pfx_encryption": "rc2"}, "rtvs_windows_pfx_encryption"),
+    ({"rtvs_users": [{"password": "x"}]}, "name"),
+])
+def test_argument_specs_validate_before_anything_runs(tmp_path, override, expected):
+    playbook = tmp_path / "role.yml"
+    playbook.write_text(ROLE_PLAYBOOK)
+    values = dict(GOOD, rtvs_windows_steps=[], **{k: v for k, v in override.items() if k != "rtvs_windows_steps"})
+    if "rtvs_windows_steps" in override:
+        values["rtvs_windows_steps"] = override["rtvs_windows_steps"]
+    result = run_playbook(str(playbook), values)
+    if expected is None:
+        assert result.rc == 0, result
+        assert "Validating arguments against arg spec 'main'" in result.output
+        return
+    assert result.rc != 0, result
+    assert "Validating arguments against arg spec 'main'" in result.output
+    assert expected in result.output, result
+    assert GOOD["rtvs_pfx_password"] not in result.output
