@@ -332,7 +332,7 @@ def _resolve_owner(name):
                           % name)
 
 
-def desired_state(st, method, owner_uid, group_gid, account_uid, current_entries):
+def desired_state(st, method, owner_uid, group_gid, account_uid):
     """(uid, gid, entries) the file should have."""
     gid = st.st_gid if group_gid is None else group_gid
     if method == "group" or account_uid == owner_uid:
@@ -404,7 +404,7 @@ def apply_key_access(params, check_mode=False):
     for path in paths:
         st = stats[path]
         entries = read_acl(path, st)
-        uid, gid, want = desired_state(st, method, owner_uid, group_gid, account_uid, entries)
+        uid, gid, want = desired_state(st, method, owner_uid, group_gid, account_uid)
         want_mode = (st.st_mode & 0o7000) | mode_bits(want)
         changes = []
         if st.st_uid != uid:
