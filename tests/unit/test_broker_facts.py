@@ -405,3 +405,25 @@ def test_posix_can_read_real_files(open_dir):
     readable, reason = bf.posix_can_read(str(pfx), "nobody")
     assert readable is False and "cannot enter %s" % folder in reason
     assert bf.posix_can_read(str(pfx), "no-such-account-xyz") == (False, "account no-such-account-xyz does not exist")
+
+
+class _Cryptography38(object):
+    """A certificate as cryptography 38 (Debian 12's python3-cryptography) exposes it: no *_utc attributes."""
+
+    def __init__(self, cert):
+        self._cert = cert
+        self.not_valid_before = cert.not_valid_before_utc.replace(tzinfo=None)
+        self.not_valid_after = cert.not_valid_after_utc.replace(tzinfo=None)
+
+    def __getattr__(self, name):
+        if name.endswith("_utc") or name == "verify_directly_issued_by":
+            raise AttributeError(name)
+        return getattr(self._cert, name)
+
+
+def test_certificate_summary_on_old_cryptography():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = certs.build_certificate(key, FQDN, ["192.0.2.7"])
+    modern = bf.certificate_summary(cert)
+    old = bf.certificate_summary(_Cryptography38(cert))
+    assert old == modern
