@@ -45,6 +45,9 @@ DEFAULT_GROUP = "Users"  # SecurityOptions.cs default when the key is omitted
 DEFAULT_PASSWORD = "SnakeOil"  # the postinst's PFX password
 LOG_PATTERN = "Microsoft.R.Host.Broker*.log"
 ERROR_LINE = re.compile(r"(?i)\b(error|fail|failed|exception|not found|critical)\b")
+# A line that carries a log level ([Information], [Error] ...) counts only at Error or Critical.
+LEVEL_TAG = re.compile(r"\[(Trace|Debug|Information|Info|Warning|Warn|Error|Fail|Critical|Crit)\]", re.I)
+ERROR_LEVELS = ("error", "fail", "critical", "crit")
 TAIL_BYTES = 65536
 MASK = "********"
 
@@ -557,6 +560,13 @@ def ufw_facts(root, port):
 # ---------------------------------------------------------------- logs
 
 
+def is_error_line(line):
+    level = LEVEL_TAG.search(line)
+    if level:
+        return level.group(1).lower() in ERROR_LEVELS
+    return bool(ERROR_LINE.search(line))
+
+
 def log_facts(root, folder, lines=20):
     facts = {"folder": folder, "newest": None, "tail": [], "error_lines": [], "error": None}
     if not folder or not root.isdir(folder):
@@ -586,7 +596,7 @@ def log_facts(root, folder, lines=20):
         return facts
     all_lines = [line for line in text.splitlines() if line.strip()]
     facts["tail"] = all_lines[-lines:]
-    facts["error_lines"] = [line for line in all_lines if ERROR_LINE.search(line)][-lines:]
+    facts["error_lines"] = [line for line in all_lines if is_error_line(line)][-lines:]
     return facts
 
 

@@ -355,11 +355,14 @@ def test_newest_log_and_its_error_lines(host):
     old = write(host, "/var/log/rtvs/Microsoft.R.Host.Broker_rtvsd_20261120_101010_pid10.log", "[Error] old failure\n")
     os.utime(old, (time.time() - 3600, time.time() - 3600))
     write(host, "/var/log/rtvs/Microsoft.R.Host.Broker_rtvsd_20261125_101010_pid22.log",
-          "[Information] started\n\n[Error] Unable to open /etc/rtvs/rtvsd.pfx\n[Information] still here\n")
+          "[Information] started\n\n[Error] Unable to open /etc/rtvs/rtvsd.pfx\n"
+          "[Information] TLS handshake with 10.0.0.1 failed: unknown ca\n"
+          "Unhandled exception without a level\n[Information] still here\n")
     write(host, "/var/log/rtvs/unrelated.log", "[Error] not a broker log\n")
     logs = gather(host)["logs"]
     assert logs["newest"]["path"].endswith("pid22.log")
-    assert logs["error_lines"] == ["[Error] Unable to open /etc/rtvs/rtvsd.pfx"]
+    # An [Information] line mentioning "failed" is no error; a line without a level is judged by its words.
+    assert logs["error_lines"] == ["[Error] Unable to open /etc/rtvs/rtvsd.pfx", "Unhandled exception without a level"]
     assert logs["tail"][-1] == "[Information] still here" and "" not in logs["tail"]
     assert datetime.datetime.strptime(logs["newest"]["last_write_time"], "%Y-%m-%dT%H:%M:%SZ")
 
