@@ -47,6 +47,8 @@ PACKAGES=(
   python3 python3-apt
   # what every role run or test touches; installing them later would cost time per host
   iproute2 ca-certificates locales openssl acl procps
+  # a dependency of the real rtvs-daemon package (its postinst makes the snakeoil PFX with it)
+  ssl-cert
   # the broker test double (molecule/shared/broker_double) is python3 + cryptography
   python3-cryptography
 )
@@ -73,6 +75,8 @@ chmod 0440 "$R/etc/sudoers.d/ansible"
 # a unique identity per container: systemd fills machine-id, podman sets the hostname
 : > "$R/etc/machine-id"
 rm -f "$R/var/lib/dbus/machine-id" "$R/etc/hostname"
+# no shared snakeoil key: each host makes its own (make-ssl-cert), as a fresh install would
+rm -f "$R/etc/ssl/certs/ssl-cert-snakeoil.pem" "$R/etc/ssl/private/ssl-cert-snakeoil.key"
 # SSH host keys are made at first boot, before sshd starts
 rm -f "$R"/etc/ssh/ssh_host_*
 cat > "$R/etc/systemd/system/ssh-hostkeys.service" <<UNIT
