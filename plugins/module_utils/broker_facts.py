@@ -198,11 +198,16 @@ def service_facts(root, name, systemctl=None):
         "enabled": None,
         "active": None,
         "sub_state": None,
+        "n_restarts": None,
     }
     if systemctl is not None and unit_path:
         facts["enabled"] = systemctl(["is-enabled", unit]) or "unknown"
         facts["active"] = systemctl(["is-active", unit]) or "unknown"
         facts["sub_state"] = systemctl(["show", "--property=SubState", "--value", unit]) or None
+        # Restart=on-failure: a daemon that dies at start looks "active" between restarts; systemd
+        # counts the automatic restarts since the last manual start.
+        restarts = systemctl(["show", "--property=NRestarts", "--value", unit])
+        facts["n_restarts"] = int(restarts) if str(restarts).isdigit() else None
     return facts
 
 

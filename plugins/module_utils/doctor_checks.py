@@ -444,6 +444,13 @@ def check_rtvsd_active(facts):
     if not svc or not svc.get("installed"):
         return skip("unit not installed")
     state = svc.get("active")
+    restarts = svc.get("n_restarts") or 0
+    if restarts > 0 and not _broker(facts, "listening", "listening"):
+        return fail(
+            "rtvsd is restarting in a loop: systemd restarted it %d time(s) since it was last started "
+            "(now %s/%s) and the port is not listening" % (restarts, state, svc.get("sub_state")),
+            "Read the newest broker log (or journalctl -u rtvsd) for the start error and fix it, then systemctl restart rtvsd.",
+        )
     if state == "active":
         return ok("systemctl is-active: active (%s)" % (svc.get("sub_state") or "running"))
     return fail(

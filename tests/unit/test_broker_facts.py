@@ -118,12 +118,14 @@ def host(tmp_path, good_pfx):
     return tmp_path
 
 
-def systemctl_answers(enabled="enabled", active="active", sub="running"):
+def systemctl_answers(enabled="enabled", active="active", sub="running", restarts="0"):
     calls = []
 
     def systemctl(args):
         calls.append(args)
-        return {"is-enabled": enabled, "is-active": active, "show": sub}[args[0]]
+        if args[0] == "show":
+            return {"--property=SubState": sub, "--property=NRestarts": restarts}[args[1]]
+        return {"is-enabled": enabled, "is-active": active}[args[0]]
 
     systemctl.calls = calls
     return systemctl
@@ -160,7 +162,7 @@ def test_healthy_host_facts(host):
     assert svc["installed"] and svc["unit_path"] == "/lib/systemd/system/rtvsd.service"
     assert svc["wanted_by"] == ["multi-user.target"] and svc["aliases"] == ["rtvsd.service"]
     assert svc["wanted_links"] == ["/etc/systemd/system/multi-user.target.wants/rtvsd.service"]
-    assert (svc["enabled"], svc["active"], svc["sub_state"]) == ("enabled", "active", "running")
+    assert (svc["enabled"], svc["active"], svc["sub_state"], svc["n_restarts"]) == ("enabled", "active", "running", 0)
     cfg = facts["config"]
     assert cfg["parsed"] and cfg["port"] == 5444 and not cfg["url_loopback"]
     assert cfg["allowed_group"] == "rtvs-users" and cfg["password_set"] and not cfg["password_is_default"]
@@ -290,10 +292,10 @@ def test_unit_missing(host):
 
 
 def test_systemctl_is_only_asked_read_only_questions(host):
-    answers = systemctl_answers(active="failed", sub="failed")
+    answers = systemctl_answers(active="activating", sub="auto-restart", restarts="22")
     svc = gather(host, systemctl=answers)["service"]
-    assert svc["active"] == "failed"
-    assert [c[0] for c in answers.calls] == ["is-enabled", "is-active", "show"]
+    assert (svc["active"], svc["sub_state"], svc["n_restarts"]) == ("activating", "auto-restart", 22)
+    assert [c[0] for c in answers.calls] == ["is-enabled", "is-active", "show", "show"]
 
 
 def test_r_removed(host):

@@ -258,6 +258,18 @@ def test_linux_breakage_names_exactly_its_cause(linux, breakage, cause, fix):
             assert r["status"] == "skip" and r["fix"] == "" and r["evidence"].startswith("consequence of ")
 
 
+def test_crash_loop_looks_active_but_fails(linux):
+    wrong_pfx_password(linux)
+    linux["broker"]["service"].update(active="active", sub_state="running", n_restarts=22)
+    report = dc.evaluate(linux)
+    assert report["failed"] == ["pfx_opens"]
+    assert row(report, "rtvsd_active")["cause"] == "pfx_opens" and "restarted it 22 time(s)" in row(report, "rtvsd_active")["evidence"]
+    # Without the underlying cause known, the loop itself is the failure named.
+    linux["broker"]["pfx"].update(opens=True, key_present=True, key_matches=True, error=None)
+    report = dc.evaluate(linux)
+    assert report["failed"] == ["rtvsd_active"] and "journalctl -u rtvsd" in row(report, "rtvsd_active")["fix"]
+
+
 def test_wrong_password_consequences_are_named(linux):
     wrong_pfx_password(linux)
     report = dc.evaluate(linux)
