@@ -7,9 +7,16 @@ floor (``min_speedup``: "at least 2x faster than community.crypto").
 """
 import json
 import math
+import re
 
 MAX_RATIO = "max_ratio"
 MIN_SPEEDUP = "min_speedup"
+RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def recap(text):
+    """{host: (ok, changed, unreachable, failed)} from an ansible-playbook PLAY RECAP."""
+    return {m.group(1): tuple(int(m.group(i)) for i in range(2, 6)) for m in RECAP.finditer(text)}
 
 
 def median(samples):
@@ -152,3 +159,37 @@ def summary_lines(results):
         for comp in section.get("comparisons", []):
             lines.append("%s | %s: %s" % (section["title"], comp["name"], describe(comp)))
     return lines
+
+
+def parse_task_profile(text):
+    """{task name: seconds} from the TASKS RECAP of the ansible.posix.profile_tasks callback.
+
+    The same task name seen twice (e.g. in two plays) is summed.
+    """
+    times = {}
+    _, sep, recap = text.rpartition("TASKS RECAP")
+    if not sep:
+        return times
+    for line in recap.splitlines():
+        line = line.rstrip()
+        if not line.endswith("s") or " -" not in line:
+            continue
+        head, _, tail = line.rpartition(" ")
+        name = head.rstrip("-").rstrip()
+        try:
+            seconds = float(tail[:-1])
+        except ValueError:
+            continue
+        if name:
+            times[name] = times.get(name, 0.0) + seconds
+    return times
+
+
+def task_medians(profiles, top=None):
+    """[(task, median seconds)] over several runs' profiles, slowest first (missing = 0 s)."""
+    names = set()
+    for p in profiles:
+        names.update(p)
+    rows = [(n, median([p.get(n, 0.0) for p in profiles])) for n in names]
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    return rows[:top] if top else rows

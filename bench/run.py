@@ -12,7 +12,6 @@ import argparse
 import datetime
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,6 @@ import timing  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOKS = os.path.join(HERE, "playbooks")
 PFX_PASSWORD = "Bench-Only-Secret-1"  # a throwaway value for throwaway files
-RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
 def log(message):
@@ -39,20 +37,15 @@ def ansible_playbook():
     return os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
 
-def recap(text):
-    """{host: (ok, changed, unreachable, failed)} from an ansible-playbook PLAY RECAP."""
-    return {m.group(1): tuple(int(m.group(i)) for i in range(2, 6)) for m in RECAP.finditer(text)}
-
-
 def expect_changed(text):
-    hosts = recap(text)
+    hosts = report.recap(text)
     assert hosts, "no PLAY RECAP in the output"
     unchanged = [h for h, counts in hosts.items() if counts[1] == 0]
     assert not unchanged, "expected changes (a real converge) but these hosts had none: %s" % unchanged
 
 
 def expect_unchanged(text):
-    hosts = recap(text)
+    hosts = report.recap(text)
     assert hosts, "no PLAY RECAP in the output"
     changed = {h: counts[1] for h, counts in hosts.items() if counts[1]}
     assert not changed, "idempotent rerun reported changes: %s" % changed
@@ -180,19 +173,23 @@ def main(argv=None):
                "sections": []}
     log_path = os.path.join(work, "bench.log")
     log("work folder %s (full ansible output in %s)" % (work, log_path))
+
+    def emit(section):
+        """Keep a finished benchmark and rewrite the results at once (a later failure keeps it)."""
+        results["sections"].append(section)
+        results["sections"].sort(key=lambda s: s["title"])
+        with open(os.path.join(args.out, "latest.md"), "w") as fh:
+            fh.write(report.render_markdown(results))
+        with open(os.path.join(args.out, "latest.json"), "w") as fh:
+            fh.write(report.render_json(results))
+
     with open(log_path, "w") as logfile:
         if 3 in only:
-            results["sections"].append(bench_cert_pfx(args.cert_repeats, work, logfile))
+            emit(bench_cert_pfx(args.cert_repeats, work, logfile))
         if only & {1, 2, 4}:
             import fleet  # noqa: E402  pylint: disable=import-outside-toplevel
-            results["sections"].extend(fleet.run(args, only, work, logfile))
-    results["sections"].sort(key=lambda s: s["title"])
-    md = report.render_markdown(results)
-    with open(os.path.join(args.out, "latest.md"), "w") as fh:
-        fh.write(md)
-    with open(os.path.join(args.out, "latest.json"), "w") as fh:
-        fh.write(report.render_json(results))
-    sys.stdout.write(md)
+            fleet.run(args, only, work, logfile, emit)
+    sys.stdout.write(report.render_markdown(results))
     sys.stdout.write("\nSummary:\n" + "\n".join(report.summary_lines(results)) + "\n")
     shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -14,15 +14,17 @@ import time
 class Command:
     """One thing to time.
 
-    argv      the command (run with env, cwd)
+    argv      the command (run with env, cwd), or a callable returning it (called after prepare)
     prepare   optional callable run (untimed) before every timed run, e.g. resetting state
     check     optional callable(stdout_text) raising AssertionError when the output shows the
               run did not do what it should (e.g. an idempotent rerun reporting changes)
+    parse     optional callable(stdout_text) whose results are kept (e.g. per-task times)
     """
 
-    def __init__(self, label, argv, env=None, cwd=None, prepare=None, check=None):
+    def __init__(self, label, argv, env=None, cwd=None, prepare=None, check=None, parse=None):
         self.label = label
-        self.argv = list(argv)
+        self.argv = argv if callable(argv) else list(argv)
+        self.parse = parse
         self.env = env
         self.cwd = cwd
         self.prepare = prepare
@@ -112,7 +114,8 @@ def run_once(cmd, memory_marker=None, log=None):
     env = dict(os.environ)
     env.update(cmd.env or {})
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd.argv, env=env, cwd=cmd.cwd, stdout=subprocess.PIPE,
+    argv = cmd.argv() if callable(cmd.argv) else cmd.argv
+    proc = subprocess.Popen(argv, env=env, cwd=cmd.cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     sampler = None
     if memory_marker is not None:
@@ -139,15 +142,15 @@ def run_once(cmd, memory_marker=None, log=None):
 def interleave(commands, repeats, warmup=1, memory_marker=None, log=None, progress=None):
     """Time every command `repeats` times, rotating the order each round.
 
-    Returns {label: {"seconds": [...], "peak_kib": [...]}}. Warm-up rounds (untimed) fill
+    Returns {label: {"seconds": [...], "peak_kib": [...], "parsed": [...]}}. Warm-up rounds (untimed) fill
     caches (Python bytecode, SSH control masters) for all commands alike.
     """
-    results = {c.label: {"seconds": [], "peak_kib": []} for c in commands}
+    results = {c.label: {"seconds": [], "peak_kib": [], "parsed": []} for c in commands}
     n = len(commands)
     for r in range(warmup + repeats):
         order = commands[r % n:] + commands[:r % n]
         for cmd in order:
-            seconds, peak, _ = run_once(cmd, memory_marker=memory_marker, log=log)
+            seconds, peak, text = run_once(cmd, memory_marker=memory_marker, log=log)
             if progress:
                 progress("%s %s %.2fs" % ("warmup" if r < warmup else "run %d" % (r - warmup + 1),
                                           cmd.label, seconds))
@@ -155,6 +158,8 @@ def interleave(commands, repeats, warmup=1, memory_marker=None, log=None, progre
                 results[cmd.label]["seconds"].append(seconds)
                 if peak is not None:
                     results[cmd.label]["peak_kib"].append(peak)
+                if cmd.parse:
+                    results[cmd.label]["parsed"].append(cmd.parse(text))
     return results
 
 

@@ -99,3 +99,43 @@ def test_json_round_trips_and_summary_lines():
     assert json.loads(report.render_json(data)) == data
     lines = report.summary_lines(data)
     assert lines == ["3. Certificate + PFX | fresh: baseline/ours = 2.73x faster (target >= 2x): met"]
+
+
+PROFILE_OUTPUT = """PLAY RECAP *********
+h1 : ok=3 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0
+
+TASKS RECAP ********************************************************************
+Wednesday 25 November 2026  23:26:14 +0000 (0:00:03.585)       0:00:03.728 ****
+===============================================================================
+rtvs.remote.linux_broker : Key and certificate on the host ------------- 1.25s
+Gather the distribution facts only - with dashes -------------------------- 0.50s
+Ping -------------------------------------------------------------------- 0.10s
+Ping -------------------------------------------------------------------- 0.05s
+"""
+
+
+def test_parse_task_profile_reads_names_with_dashes_and_sums_repeats():
+    times = report.parse_task_profile(PROFILE_OUTPUT)
+    assert times == {
+        "rtvs.remote.linux_broker : Key and certificate on the host": 1.25,
+        "Gather the distribution facts only - with dashes": 0.5,
+        "Ping": pytest.approx(0.15),
+    }
+
+
+def test_parse_task_profile_without_recap_is_empty():
+    assert report.parse_task_profile("PLAY RECAP\nh1 : ok=1") == {}
+
+
+def test_task_medians_slowest_first_missing_counts_as_zero():
+    rows = report.task_medians([{"a": 1.0, "b": 3.0}, {"a": 2.0, "b": 5.0}, {"b": 4.0}])
+    assert rows == [("b", 4.0), ("a", 1.0)]
+    assert report.task_medians([{"a": 1.0, "b": 3.0}], top=1) == [("b", 3.0)]
+
+
+def test_recap_reads_every_host():
+    text = ("PLAY RECAP ****\n"
+            "bench-rtvs-01              : ok=20   changed=7    unreachable=0    failed=0    skipped=3\n"
+            "bench-rtvs-02              : ok=19   changed=0    unreachable=1    failed=2    skipped=3\n")
+    assert report.recap(text) == {"bench-rtvs-01": (20, 7, 0, 0), "bench-rtvs-02": (19, 0, 1, 2)}
+    assert report.recap("no recap here") == {}
