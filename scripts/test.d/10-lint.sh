@@ -10,6 +10,6 @@ ansible-lint --profile production --offline -q
 echo "-- ansible-playbook --syntax-check"
 for pb in playbooks/*.yml; do
   [ -e "$pb" ] || continue
-  ansible-playbook --syntax-check -i localhost, "$pb" >/dev/null
+  ansible-playbook --syntax-check -i inventories/example/hosts.yml "$pb" >/dev/null
   echo "syntax ok: $pb"
 done
