@@ -216,7 +216,7 @@ def service_facts(root, name, systemctl=None):
 
 def parse_port(urls):
     """Port of the first URL in ``urls`` (';'-separated, as ASP.NET Core reads it); None when absent."""
-    first = str(urls or "").split(";")[0].strip()
+    first = str(urls or "").split(";", 1)[0].strip()
     match = re.match(r"^[a-zA-Z]+://(\[[^\]]*\]|[^:/]*)(?::(\d+))?", first)
     if not match:
         return None
@@ -226,7 +226,7 @@ def parse_port(urls):
 
 
 def url_host(urls):
-    first = str(urls or "").split(";")[0].strip()
+    first = str(urls or "").split(";", 1)[0].strip()
     match = re.match(r"^[a-zA-Z]+://(\[[^\]]*\]|[^:/]*)", first)
     return match.group(1).strip("[]") if match else None
 
@@ -318,7 +318,7 @@ def pfx_facts(root, path, password, account, can_read, fqdn=None):
         key, cert, _extra = pkcs12.load_key_and_certificates(data, secret)
     except (ValueError, TypeError) as exc:
         facts["opens"] = False
-        facts["error"] = "%s" % (str(exc).split("\n")[0] or "invalid password or PKCS#12 data")
+        facts["error"] = "%s" % (str(exc).split("\n", 1)[0] or "invalid password or PKCS#12 data")
         if secret and secret in facts["error"].encode("utf-8"):  # never echo the password
             facts["error"] = "invalid password or PKCS#12 data"
         return facts

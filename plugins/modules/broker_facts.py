@@ -22,7 +22,7 @@ description:
     C(show --property=SubState). Run it with C(become) so C(/etc/shadow) and the PFX can be read.
   - The return keys follow rtvs.remote.win_broker_info where the meaning is the same.
 author:
-  - rtvs.remote contributors
+  - rtvs.remote contributors (@rtvs)
 requirements:
   - cryptography on the host (python3-cryptography) to open the PFX; without it the PFX is reported as not opened.
 attributes:
@@ -57,11 +57,11 @@ options:
     type: int
   fqdn:
     description:
-      - Name clients use; the PFX certificate is checked against it (RV(pfx.certificate.covers_name)).
+      - Name clients use; the PFX certificate is checked against it (C(covers_name) in RV(facts.pfx)).
     type: str
   log_lines:
     description:
-      - How many lines to return in RV(logs.tail) and RV(logs.error_lines).
+      - How many lines of the newest broker log to return in C(tail) and C(error_lines) of RV(facts.logs).
     type: int
     default: 20
 """

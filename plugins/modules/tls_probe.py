@@ -22,7 +22,7 @@ description:
   - Meant to run on the controller (C(delegate_to=localhost)); read-only, it only opens connections and sends
     GET requests. The rtvs.remote.doctor role uses it.
 author:
-  - rtvs.remote contributors
+  - rtvs.remote contributors (@rtvs)
 requirements:
   - cryptography >= 39.0 on the host that runs the module
 attributes:

@@ -22,7 +22,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         auth = self.headers.get("Authorization") or ""
-        user, _, password = base64.b64decode(auth[6:]).decode().partition(":") if auth.startswith("Basic ") else ("", "", "")
+        password = base64.b64decode(auth[6:]).decode().partition(":")[2] if auth.startswith("Basic ") else ""
         if not auth.startswith("Basic ") or (self.path == "/interpreters" and password != PASSWORD):
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="Protected Area"')

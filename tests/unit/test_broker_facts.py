@@ -53,9 +53,10 @@ TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retr
    1: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 100 0 0 10 0
    2: 0100007F:1544 0100007F:D431 01 00000000:00000000 00:00000000 00000000   998        0 3 1 0000000000000000 100 0 0 10 0
 """
-TCP6 = """  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000000000000:1544 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000   998        0 4 1 0000000000000000 100 0 0 10 0
-"""
+TCP6 = (  # columns after the inode left out; the parser reads local_address and st only
+    "  sl  local_address                         remote_address                        st tx_queue rx_queue\n"
+    "   0: 00000000000000000000000000000000:1544 00000000000000000000000000000000:0000 0A 00000000:00000000\n"
+)
 UNIT = """[Unit]
 Description=rtvsd
 
@@ -299,7 +300,8 @@ def test_systemctl_is_only_asked_read_only_questions(host):
 
 
 def test_r_removed(host):
-    write(host, "/var/lib/dpkg/status", DPKG.replace("Status: install ok installed\nPriority", "Status: deinstall ok config-files\nPriority"))
+    removed = DPKG.replace("Status: install ok installed\nPriority", "Status: deinstall ok config-files\nPriority")
+    write(host, "/var/lib/dpkg/status", removed)
     assert gather(host)["r_installs"] == []
 
 
@@ -310,7 +312,7 @@ def test_r_3x_is_supported(host):
 
 def test_not_listening(host):
     write(host, "/proc/net/tcp", TCP.replace(":1544 00000000:0000 0A", ":1545 00000000:0000 0A"))
-    write(host, "/proc/net/tcp6", TCP6.split("\n")[0] + "\n")
+    write(host, "/proc/net/tcp6", TCP6.split("\n", 1)[0] + "\n")
     facts = gather(host)
     # The established connection on 5444 (state 01) does not count as listening.
     assert facts["listening"] == {"port": 5444, "listening": False, "addresses": []}

@@ -430,8 +430,8 @@ def win_expired_duplicate_first(f):
 
 
 def win_no_private_key(f):
-    f["broker"]["certificates"][0].update(has_private_key=False, key_provider=None, key_file=None,
-                                           network_service_read=None, key_error="no private key")
+    f["broker"]["certificates"][0].update(
+        has_private_key=False, key_provider=None, key_file=None, network_service_read=None, key_error="no private key")
     f["probe"]["tls"].update(ok=False, error="[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] handshake failure")
     f["probe"].update(certificate=None, trust=None, about=None)
 

@@ -104,7 +104,7 @@ class BrokerDouble(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization") or ""
         if not auth.startswith("Basic "):
             return self._send(401, None, [("WWW-Authenticate", 'Basic realm="Protected Area"')])
-        user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+        user, _sep, password = base64.b64decode(auth[6:]).decode().partition(":")
         if self.path == "/info/about":
             return self._send(200, {"version": "1.3.0.0", "interpreters": ["[0] R 3.4.4 (Default)"]})
         if self.path == "/interpreters":
@@ -134,7 +134,7 @@ def broker(pki):
     servers = []
 
     def start(label, **kw):
-        cert_path, key_path, _ = pki[label]
+        cert_path, key_path = pki[label][:2]
         server = serve(cert_path, key_path, **kw)
         servers.append(server)
         return server, server.server_address[1]
