@@ -5,6 +5,8 @@
 # shellcheck (not installed by ansible-test), changelog (antsibull-changelog not installed).
 # The .ps1 modules are excluded because validate-modules needs pwsh to read their $spec; their docs are
 # compared with the $spec by tests/unit/test_win_module_docs.py instead.
+# bench/, molecule/ and scripts/ are developer tooling, not collection content: ansible-lint,
+# yamllint and their own tests cover them.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cache=~/.ansible/test/cache
@@ -19,4 +21,5 @@ git ls-files -co --exclude-standard -z | grep -zv '^\.work/' | xargs -0 tar cf -
 cd "$dest"
 ansible-test sanity --venv --python 3.11 --color no \
   --skip-test pslint --skip-test shellcheck --skip-test changelog \
+  --exclude bench/ --exclude molecule/ --exclude scripts/ \
   $(for ps in plugins/modules/*.ps1; do [ -e "$ps" ] && printf -- '--exclude %s ' "$ps"; done)
