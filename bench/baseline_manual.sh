@@ -13,7 +13,7 @@ identity=${2:?identity file}
 password=${3:?PFX password}
 # shellcheck disable=SC2086
 {
-  printf 'PFX_PASSWORD=%q\n' "$password"
+  printf 'export PFX_PASSWORD=%q\n' "$password"
   cat <<'REMOTE'
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
