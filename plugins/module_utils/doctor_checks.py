@@ -178,7 +178,8 @@ def _lines(items, limit=5):
 def check_host_reachable(facts):
     if facts.get("unreachable"):
         return fail(
-            "Ansible could not reach the host: %s" % (facts.get("unreachable_msg") or "unreachable"),
+            "Ansible could not reach the host: %s"
+            % (facts.get("gather_error") or facts.get("unreachable_msg") or "unreachable"),
             "Make sure the computer is running and reachable (ping it), then rerun the doctor.",
         )
     if not facts.get("broker"):

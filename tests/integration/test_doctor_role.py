@@ -48,3 +48,21 @@ def test_no_fail_option_and_password_never_shown(playbook, tmp_path):
 def test_bad_role_argument_is_named(playbook, tmp_path):
     result = playbook(PLAYBOOK, {"rtvs_doctor_platform": "solaris"}, args=("-i", inventory(tmp_path)))
     assert result.rc != 0 and "rtvs_doctor_platform" in result.output, result
+
+
+def test_unreachable_windows_host_is_reported_and_probed_from_the_controller(playbook, tmp_path):
+    # A WinRM host nobody answers for: gathering is unreachable, the probe still runs on the controller
+    # (delegated with a local connection and sh, not the host's PowerShell), and the report names it.
+    inv = tmp_path / "windows.ini"
+    inv.write_text("[rtvs_windows]\nwinhost ansible_host=127.0.0.1 ansible_port=1 ansible_connection=winrm "
+                   "ansible_shell_type=powershell ansible_user=x ansible_password=y-long-password "
+                   "ansible_winrm_transport=basic ansible_winrm_scheme=http\n")
+    report = tmp_path / "report.json"
+    result = playbook(PLAYBOOK, {"rtvs_fqdn": "localhost", "rtvs_port": 1, "rtvs_doctor_timeout": 2,
+                                 "rtvs_doctor_report_file": str(report)}, check=True, args=("-i", str(inv)))
+    assert result.rc == 2, result
+    host = json.loads(report.read_text())["hosts"]["winhost"]
+    assert host["platform"] == "windows" and host["failed"] == ["host_reachable"]
+    checks = dict((c["id"], c) for c in host["checks"])
+    assert "Connection refused" in checks["host_reachable"]["evidence"]
+    assert checks["tcp_connect"]["cause"] == "host_reachable"  # the probe ran: port 1 refused

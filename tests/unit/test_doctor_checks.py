@@ -212,7 +212,7 @@ def name_unresolvable(f):
 
 def unreachable(f):
     f["unreachable"] = True
-    f["unreachable_msg"] = "Failed to connect to the host via ssh: No route to host"
+    f["gather_error"] = "Failed to connect to the host via ssh: No route to host"
     f["broker"] = None
     _network_down(f, "No route to host")
 
@@ -268,6 +268,11 @@ def test_crash_loop_looks_active_but_fails(linux):
     linux["broker"]["pfx"].update(opens=True, key_present=True, key_matches=True, error=None)
     report = dc.evaluate(linux)
     assert report["failed"] == ["rtvsd_active"] and "journalctl -u rtvsd" in row(report, "rtvsd_active")["fix"]
+
+
+def test_unreachable_shows_ansibles_message(linux):
+    unreachable(linux)
+    assert "No route to host" in row(dc.evaluate(linux), "host_reachable")["evidence"]
 
 
 def test_wrong_password_consequences_are_named(linux):
