@@ -102,7 +102,8 @@ def test_fleet_with_dead_host_in_the_middle_vvvv_leaks_nothing(fleet):
         assert (mode, user, group) == ("640", "root", "rtvssvc") or mode == "600", line
     assert any(l.startswith(CONFIG + " ") for l in holders), "the scan must find the password where it belongs"
     # ... nor on the controller outside the per-host key files (tmp dirs, inventory folder)
-    found = rel_support.find_secrets(rel_support.files_under(fleet.workdir), needles)
+    scanned = [p for p in rel_support.files_under(fleet.workdir) if not os.path.basename(p).startswith("vault")]
+    found = rel_support.find_secrets(scanned, needles)  # the vault files are the inputs, left out
     allowed = {str(fleet.workdir / "pki" / h / "broker.key") for h in rel_hosts.HOSTS}
     assert set(found) <= allowed, sorted(set(found) - allowed)
 
@@ -128,9 +129,9 @@ def test_daemon_package_unreachable_or_not_a_deb(fleet, tmp_path, package):
     before = _snapshot(fleet, host)
     result = fleet.converge(limit=host, rtvs_daemon_install=True, rtvs_daemon_package=package)
     assert result.rc != 0, result
+    assert _snapshot(fleet, host) == before and _service(fleet, host) == "active"
     failed = [l for l in result.stdout.splitlines() if l.startswith(("fatal:", "[ERROR]"))]
     assert any("rtvs_daemon_package" in l for l in failed), ("the error must name rtvs_daemon_package", failed)
-    assert _snapshot(fleet, host) == before and _service(fleet, host) == "active"
 
 
 def test_port_used_by_another_program(fleet):

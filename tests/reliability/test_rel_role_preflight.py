@@ -50,7 +50,9 @@ def test_control_valid_inputs_pass_preflight_and_reach_for_the_host(tmp_path):
 def test_user_entry_without_password(tmp_path):
     result = _run(tmp_path, "rtvs_linux", LINUX, GOOD,
                   rtvs_users=[{"name": "rtvs-carol", "password_hash": HASH}, {"name": "rtvs-dave"}])
-    _assert_refused_before_connecting(result, "missing required arguments: password_hash found in rtvs_users")
+    _assert_refused_before_connecting(
+        result, "rtvs_users entries without a crypt(3) password_hash (like $6$...): rtvs-dave.",
+        "password_hash('sha512')")
 
 
 def test_snakeoil_password_refused_linux(tmp_path):
