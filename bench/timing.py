@@ -80,7 +80,7 @@ class MemorySampler(threading.Thread):
         self.interval = interval
         self.peak_kib = 0
         self.peak_processes = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def sample(self):
         total = 0
@@ -98,12 +98,12 @@ class MemorySampler(threading.Thread):
         self.peak_processes = max(self.peak_processes, count)
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.sample()
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def stop(self):
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 

@@ -139,3 +139,38 @@ def test_recap_reads_every_host():
             "bench-rtvs-02              : ok=19   changed=0    unreachable=1    failed=2    skipped=3\n")
     assert report.recap(text) == {"bench-rtvs-01": (20, 7, 0, 0), "bench-rtvs-02": (19, 0, 1, 2)}
     assert report.recap("no recap here") == {}
+
+
+# bench/timing.py: the interleaved runner and the memory sampler the report figures come from.
+import timing  # noqa: E402  pylint: disable=wrong-import-position,wrong-import-order
+
+
+def _py(code):
+    return [sys.executable, "-c", code]
+
+
+def test_interleave_rotates_order_and_skips_warmup(tmp_path):
+    trace = tmp_path / "trace"
+    cmds = [timing.Command(label, _py("open(%r, 'a').write(%r)" % (str(trace), label))) for label in "ABC"]
+    result = timing.interleave(cmds, repeats=2, warmup=1)
+    assert trace.read_text() == "ABC" + "BCA" + "CAB"
+    assert all(len(result[label]["seconds"]) == 2 for label in "ABC")
+    assert all(s > 0 for label in "ABC" for s in result[label]["seconds"])
+
+
+def test_failed_command_or_failed_check_stops_the_bench():
+    with pytest.raises(timing.CommandFailed, match="rc=3"):
+        timing.run_once(timing.Command("bad", _py("raise SystemExit(3)")))
+
+    def must_say_ok(text):
+        assert "ok" in text, "no ok"
+
+    with pytest.raises(timing.CommandFailed, match="no ok"):
+        timing.run_once(timing.Command("quiet", _py("print('nope')"), check=must_say_ok))
+
+
+def test_memory_sampler_sees_a_child_of_the_session():
+    code = "import time; b = bytearray(60 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.6)"
+    seconds, peak_kib, _ = timing.run_once(timing.Command("alloc", _py(code)), memory_marker="")
+    assert seconds >= 0.6
+    assert peak_kib > 50 * 1024
