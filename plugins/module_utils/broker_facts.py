@@ -371,34 +371,9 @@ def grp_name(gid):
     return grp.getgrgid(gid).gr_name
 
 
-def _utc(cert, name):
-    value = getattr(cert, name + "_utc", None)
-    if value is None:  # cryptography < 42 has only the naive (UTC) attribute
-        value = getattr(cert, name).replace(tzinfo=datetime.timezone.utc)
-    return value
-
-
 def certificate_summary(cert):
-    """certs.summary(), or the same keys on hosts whose cryptography predates it (Debian 12 ships 38).
-
-    The fallback judges self_signed by issuer == subject only, because signature checks
-    (verify_directly_issued_by) need cryptography 40.
-    """
-    try:
-        return certs.summary(cert)
-    except AttributeError:
-        dns, ips = certs.certificate_names(cert)
-        return {
-            "fingerprint_sha256": certs.fingerprint_sha256(cert),
-            "thumbprint_sha1": certs.thumbprint_sha1(cert),
-            "not_before": certs.iso(_utc(cert, "not_valid_before")),
-            "not_after": certs.iso(_utc(cert, "not_valid_after")),
-            "subject": certs.windows_name(cert.subject),
-            "subject_alt_names": dns + [str(ip) for ip in ips],
-            "issuer": certs.windows_name(cert.issuer),
-            "self_signed": cert.issuer == cert.subject,
-            "serial_number": "%X" % cert.serial_number,
-        }
+    """certs.summary(); certs works with the cryptography Debian 12 ships (38) too."""
+    return certs.summary(cert)
 
 
 # ---------------------------------------------------------------- users

@@ -31,7 +31,7 @@ try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     HAS_CRYPTOGRAPHY = True
@@ -195,12 +195,38 @@ def is_self_signed(cert):
     return signed_by(cert, cert)
 
 
+def not_before(cert):
+    """Start of validity as an aware UTC datetime (cryptography < 42 has only the naive attribute)."""
+    value = getattr(cert, "not_valid_before_utc", None)
+    return value if value is not None else cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+
+
+def not_after(cert):
+    """End of validity as an aware UTC datetime (cryptography < 42 has only the naive attribute)."""
+    value = getattr(cert, "not_valid_after_utc", None)
+    return value if value is not None else cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+
+
+def _verify_signature(cert, issuer_cert):
+    """Signature check for cryptography < 40, which lacks verify_directly_issued_by (RSA and EC issuers)."""
+    public_key = issuer_cert.public_key()
+    if isinstance(public_key, rsa.RSAPublicKey):
+        public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+    else:
+        raise UnsupportedAlgorithm("issuer key type %s" % type(public_key).__name__)
+
+
 def signed_by(cert, issuer_cert):
     """True when ``issuer_cert``'s key verifies ``cert``'s signature."""
     if cert.issuer != issuer_cert.subject:
         return False
     try:
-        cert.verify_directly_issued_by(issuer_cert)
+        if hasattr(cert, "verify_directly_issued_by"):
+            cert.verify_directly_issued_by(issuer_cert)
+        else:
+            _verify_signature(cert, issuer_cert)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
@@ -212,8 +238,8 @@ def summary(cert):
     return {
         "fingerprint_sha256": fingerprint_sha256(cert),
         "thumbprint_sha1": thumbprint_sha1(cert),
-        "not_before": iso(cert.not_valid_before_utc),
-        "not_after": iso(cert.not_valid_after_utc),
+        "not_before": iso(not_before(cert)),
+        "not_after": iso(not_after(cert)),
         "subject": windows_name(cert.subject),
         "subject_alt_names": dns + [str(ip) for ip in ips],
         "issuer": windows_name(cert.issuer),
@@ -337,9 +363,9 @@ def build_certificate(key, fqdn, subject_alt_names=None, valid_days=365, issuer_
     now = now or utcnow()
     dns, ips = wanted_names(fqdn, subject_alt_names)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, fqdn.strip())])
-    not_after = now + datetime.timedelta(days=valid_days)
-    if issuer_cert is not None and not_after > issuer_cert.not_valid_after_utc:
-        not_after = issuer_cert.not_valid_after_utc
+    expires = now + datetime.timedelta(days=valid_days)
+    if issuer_cert is not None and expires > not_after(issuer_cert):
+        expires = not_after(issuer_cert)
     public = key.public_key()
     builder = (
         x509.CertificateBuilder()
@@ -348,7 +374,7 @@ def build_certificate(key, fqdn, subject_alt_names=None, valid_days=365, issuer_
         .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(not_after)
+        .not_valid_after(expires)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -390,18 +416,18 @@ def has_server_auth(cert):
 
 
 def _days_left(cert, now):
-    return (cert.not_valid_after_utc - now).total_seconds() / 86400.0
+    return (not_after(cert) - now).total_seconds() / 86400.0
 
 
 def check_validity(cert, option, now=None):
     now = now or utcnow()
-    if cert.not_valid_before_utc > now:
+    if not_before(cert) > now:
         raise CertError(
             "%s is not valid before %s (now %s); fix the host clock or issue a certificate valid now"
-            % (option, iso(cert.not_valid_before_utc), iso(now))
+            % (option, iso(not_before(cert)), iso(now))
         )
-    if cert.not_valid_after_utc <= now:
-        raise CertError("%s expired on %s; renew it and point %s at the new certificate" % (option, iso(cert.not_valid_after_utc), option))
+    if not_after(cert) <= now:
+        raise CertError("%s expired on %s; renew it and point %s at the new certificate" % (option, iso(not_after(cert)), option))
 
 
 def validate_provided(certs, key, fqdn, subject_alt_names=None, now=None, cert_option="provided_certificate", key_option="provided_privatekey"):
@@ -460,7 +486,7 @@ def validate_ca(ca_cert, ca_key, renew_before_days, now=None):
     if _days_left(ca_cert, now) < renew_before_days:
         raise CertError(
             "ca_certificate_path expires on %s, within renew_before_days (%d); renew the CA first"
-            % (iso(ca_cert.not_valid_after_utc), renew_before_days)
+            % (iso(not_after(ca_cert)), renew_before_days)
         )
 
 
@@ -499,13 +525,13 @@ def regenerate_reasons(cert, key, fqdn, subject_alt_names, renew_before_days, ke
             reasons.append("certificate is not self-signed (source selfsigned)")
     elif not signed_by(cert, issuer_cert):
         reasons.append("certificate is not signed by ca_certificate_path")
-    if cert.not_valid_before_utc > now:
-        reasons.append("certificate is not valid before %s" % iso(cert.not_valid_before_utc))
+    if not_before(cert) > now:
+        reasons.append("certificate is not valid before %s" % iso(not_before(cert)))
     days = _days_left(cert, now)
     if days < renew_before_days:
         reasons.append(
             "certificate expires on %s, %.1f days left, fewer than renew_before_days (%d)"
-            % (iso(cert.not_valid_after_utc), max(days, 0.0), renew_before_days)
+            % (iso(not_after(cert)), max(days, 0.0), renew_before_days)
         )
     return reasons
 
@@ -608,7 +634,7 @@ def plan_provided(existing_cert, existing_key, provided_cert, provided_key, fqdn
     if days < renew_before_days:
         plan.warnings.append(
             "%s expires on %s (%.1f days left, fewer than renew_before_days %d); supply a renewed certificate"
-            % (cert_option, iso(certs[0].not_valid_after_utc), days, renew_before_days)
+            % (cert_option, iso(not_after(certs[0])), days, renew_before_days)
         )
     return plan
 

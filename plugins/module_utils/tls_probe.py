@@ -143,7 +143,7 @@ def certificate_facts(der, name, now=None):
     cert = x509.load_der_x509_certificate(der)
     now = now or certs.utcnow()
     facts = certs.summary(cert)
-    days = (cert.not_valid_after_utc - now).total_seconds() / 86400.0
+    days = (certs.not_after(cert) - now).total_seconds() / 86400.0
     facts.update({
         "covers_name": certs.covers(cert, name),
         "expired": days <= 0,
