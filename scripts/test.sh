@@ -7,6 +7,9 @@ cd "$ROOT"
 # shellcheck source=/dev/null
 . .work/env.sh
 mkdir -p .work/tmp
+# JUnit XML of this run's stages, so later stages (70: the reliability table) reuse earlier results.
+export RTVS_JUNIT_DIR="$ROOT/.work/junit/$(date +%Y%m%d-%H%M%S)-$$"
+mkdir -p "$RTVS_JUNIT_DIR"
 failed=()
 start_all=$(date +%s)
 for stage in scripts/test.d/*.sh; do
