@@ -438,10 +438,14 @@ def apply_key_access(params, check_mode=False):
     other = set()
     for info in files:
         other.update(r for r in info["readers"] if r not in (owner_name, account_name))
+    warnings = []
+    if other:
+        warnings.append("other accounts can read %s: %s" % (", ".join(paths), ", ".join(sorted(other))))
     return {
         "changed": changed,
         "files": files,
         "other_readers": sorted(other),
         "parents_fixed": fixed,
+        "warnings": warnings,
         "diff": {"before": before_text, "after": after_text},
     }

@@ -231,11 +231,9 @@ privatekey_backup_file:
   type: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, module_runner
 
 
 def main():
@@ -259,10 +257,7 @@ def main():
             renew_before_days=dict(type="int", default=30),
             force=dict(type="bool", default=False),
             privatekey_mode=dict(type="raw", default="0600", no_log=False),
-            mode=dict(type="raw", default="0644"),
-            owner=dict(type="str"),
-            group=dict(type="str"),
-            backup=dict(type="bool", default=False),
+            **module_runner.file_options(mode="0644")
         ),
         required_if=[
             ("source", "ca", ("ca_certificate_path", "ca_privatekey_path")),
@@ -277,18 +272,7 @@ def main():
     )
     if not certs.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(certs.CRYPTOGRAPHY_IMPORT_ERROR))
-    try:
-        result = certs.run(module.params, check_mode=module.check_mode)
-    except (certs.CertError, fileio.FileError) as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="broker_certificate failed: %s" % exc, exception=traceback.format_exc())
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    module_runner.run(module, "broker_certificate", certs.run, (certs.CertError, fileio.FileError))
 
 
 if __name__ == "__main__":

@@ -139,11 +139,9 @@ backup_file:
   type: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_config, fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_config, fileio, module_runner
 
 
 def main():
@@ -154,25 +152,14 @@ def main():
             certificate_password=dict(type="str", no_log=True),
             platform=dict(type="str", choices=["linux", "windows"], default="linux"),
             validate_certificate=dict(type="bool", default=True),
-            owner=dict(type="str"),
-            group=dict(type="str"),
-            mode=dict(type="raw", default="0640"),
-            backup=dict(type="bool", default=False),
+            **module_runner.file_options(mode="0640")
         ),
         supports_check_mode=True,
     )
-    try:
-        result = broker_config.apply_file(module.params, check_mode=module.check_mode)
-    except broker_config.BrokerConfigInvalid as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except (broker_config.BrokerConfigError, fileio.FileError) as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="broker_config failed: %s" % exc, exception=traceback.format_exc())
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    module_runner.run(
+        module, "broker_config", broker_config.apply_file,
+        (broker_config.BrokerConfigInvalid, broker_config.BrokerConfigError, fileio.FileError),
+    )
 
 
 if __name__ == "__main__":

@@ -152,11 +152,9 @@ parents_fixed:
   elements: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils import module_runner, posix_access
 
 
 def main():
@@ -171,19 +169,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = posix_access.apply_key_access(module.params, check_mode=module.check_mode)
-    except posix_access.AccessError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="key_access failed: %s" % exc, exception=traceback.format_exc())
-    diff = result.pop("diff")
-    if module._diff and result["changed"]:
-        result["diff"] = diff
-    if result["other_readers"]:
-        module.warn("other accounts can read %s: %s" % (", ".join(module.params["paths"]),
-                                                        ", ".join(result["other_readers"])))
-    module.exit_json(**result)
+    module_runner.run(module, "key_access", posix_access.apply_key_access, (posix_access.AccessError,),
+                      diff_only_when_changed=True)
 
 
 if __name__ == "__main__":

@@ -153,11 +153,9 @@ backup_file:
   type: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, module_runner, pkcs12
 
 
 def main():
@@ -172,25 +170,13 @@ def main():
             encryption=dict(type="str", choices=["compat", "modern"], default="compat"),
             friendly_name=dict(type="str"),
             force=dict(type="bool", default=False),
-            owner=dict(type="str", default="root"),
-            group=dict(type="str"),
-            mode=dict(type="raw", default="0640"),
-            backup=dict(type="bool", default=False),
+            **module_runner.file_options(mode="0640", owner="root")
         ),
         supports_check_mode=True,
     )
     if not certs.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(certs.CRYPTOGRAPHY_IMPORT_ERROR))
-    try:
-        result = pkcs12.run(module.params, check_mode=module.check_mode)
-    except (pkcs12.PfxError, certs.CertError, fileio.FileError) as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="pfx failed: %s" % exc, exception=traceback.format_exc())
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    module_runner.run(module, "pfx", pkcs12.run, (pkcs12.PfxError, certs.CertError, fileio.FileError))
 
 
 if __name__ == "__main__":
