@@ -35,10 +35,10 @@ def run(module, name, entry_point, refusals, diff_only_when_changed=False):
     """
     try:
         result = entry_point(module.params, check_mode=module.check_mode)
-    except tuple(refusals) as exc:
-        extra = {"errors": exc.errors} if getattr(exc, "errors", None) else {}
-        module.fail_json(msg=str(exc), **extra)
     except Exception as exc:  # pylint: disable=broad-except
+        if isinstance(exc, tuple(refusals)):
+            extra = {"errors": exc.errors} if getattr(exc, "errors", None) else {}
+            module.fail_json(msg=str(exc), **extra)
         module.fail_json(msg="%s failed: %s" % (name, exc), exception=traceback.format_exc())
     for warning in result.pop("warnings", None) or []:
         module.warn(warning)

@@ -42,7 +42,7 @@ class Reader:
 def _config(version):
     # ~200 KB, so one write takes several write() calls and a reader can land in the middle.
     return json.dumps({"urls": "https://0.0.0.0:5444", "version": version,
-                       "padding": ["x" * 1000 for _ in range(200)]}, indent=2).encode()
+                       "padding": ["x" * 1000] * 200}, indent=2).encode()
 
 
 def _naive_write(path, data):

@@ -238,7 +238,7 @@ def test_two_runs_at_once_do_not_corrupt_files(fleet):
            "-e", "@%s" % vault, "--limit", host, rel_hosts.LINUX]
     env = dict(os.environ, ANSIBLE_NOCOLOR="1")
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                              cwd=rel_support.ROOT) for _ in range(2)]
+                              cwd=rel_support.ROOT) for _run in range(2)]
     outputs = [p.communicate()[0] for p in procs]
     _valid_after_kill(fleet, host, ["Rel-Concurrent-3b8d", rel_hosts.PASSWORD])
     result = fleet.converge(limit=host)  # back to the session password

@@ -171,6 +171,6 @@ def test_failed_command_or_failed_check_stops_the_bench():
 
 def test_memory_sampler_sees_a_child_of_the_session():
     code = "import time; b = bytearray(60 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.6)"
-    seconds, peak_kib, _ = timing.run_once(timing.Command("alloc", _py(code)), memory_marker="")
+    seconds, peak_kib, _output = timing.run_once(timing.Command("alloc", _py(code)), memory_marker="")
     assert seconds >= 0.6
     assert peak_kib > 50 * 1024
