@@ -33,7 +33,10 @@ for name in "${scenarios[@]}"; do
   echo "-- molecule test -s $name"
   t0=$(date +%s)
   if molecule test -s "$name" </dev/null; then
-    summary+=("$(printf '%-12s passed  %4ss' "$name" $(( $(date +%s) - t0 )))")
+    verdict=passed
+    # the windows scenario runs nothing without a real host: never report it as passed then
+    [ "$name" = windows ] && [ -z "${RTVS_WINDOWS_HOST:-}" ] && verdict="SKIPPED (no RTVS_WINDOWS_HOST: nothing ran on Windows)"
+    summary+=("$(printf '%-12s %s  %4ss' "$name" "$verdict" $(( $(date +%s) - t0 )))")
   else
     summary+=("$(printf '%-12s FAILED  %4ss' "$name" $(( $(date +%s) - t0 )))")
     failed+=("$name")
