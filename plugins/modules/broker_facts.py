@@ -25,16 +25,8 @@ author:
   - rtvs.remote contributors (@rtvs)
 requirements:
   - cryptography on the host (python3-cryptography) to open the PFX; without it the PFX is reported as not opened.
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
-  idempotent:
-    support: full
-    description: Never reports a change.
+extends_documentation_fragment:
+  - rtvs.remote.read_only
 options:
   config_path:
     description:

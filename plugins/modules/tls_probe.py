@@ -25,16 +25,8 @@ author:
   - rtvs.remote contributors (@rtvs)
 requirements:
   - cryptography >= 39.0 on the host that runs the module
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same probe in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
-  idempotent:
-    support: full
-    description: Never reports a change.
+extends_documentation_fragment:
+  - rtvs.remote.read_only
 options:
   name:
     description:

@@ -19,6 +19,8 @@ description:
   - The C(rtvs.remote.windows_broker) role uses it for preflight and verification; the doctor
     role consumes the same return structure.
 version_added: 0.1.0
+extends_documentation_fragment:
+  - rtvs.remote.read_only
 options:
   subject:
     description:
@@ -59,15 +61,6 @@ options:
     type: int
     default: 394254
 attributes:
-  check_mode:
-    support: full
-    description: Read-only; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
-  idempotent:
-    support: full
-    description: Never reports a change.
   platform:
     platforms: windows
     support: full

@@ -17,14 +17,19 @@ MODULES = ["win_broker_info", "win_broker_cert_cleanup"]
 RETURN_KEYS = {"description", "type", "returned", "sample", "elements", "contains"}
 
 
-def doc_strings(name):
-    with open(os.path.join(ROOT, "plugins", "modules", name + ".py")) as handle:
+def doc_strings_of(path):
+    """String constants assigned at module level or in a class body (doc fragments), by name."""
+    with open(path) as handle:
         tree = ast.parse(handle.read())
     values = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.targets[0], ast.Name):
             values[node.targets[0].id] = node.value.value
     return values
+
+
+def doc_strings(name):
+    return doc_strings_of(os.path.join(ROOT, "plugins", "modules", name + ".py"))
 
 
 def ps_value(text):
@@ -78,12 +83,24 @@ def test_documented_options_match_the_powershell_spec(name):
         assert entry.get("description"), option
 
 
+def fragment_attributes(doc):
+    """Attributes contributed by this collection's doc fragments named in extends_documentation_fragment."""
+    attributes = {}
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        namespace, collection, name = fragment.split(".")
+        assert (namespace, collection) == ("rtvs", "remote"), fragment
+        strings = doc_strings_of(os.path.join(ROOT, "plugins", "doc_fragments", name + ".py"))
+        attributes.update(yaml.safe_load(strings["DOCUMENTATION"]).get("attributes") or {})
+    return attributes
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_documentation_is_complete(name):
     strings = doc_strings(name)
     doc = yaml.safe_load(strings["DOCUMENTATION"])
     assert doc["module"] == name
-    assert set(doc["attributes"]) >= {"check_mode", "diff_mode", "idempotent"}
+    attributes = dict(fragment_attributes(doc), **doc.get("attributes", {}))
+    assert set(attributes) >= {"check_mode", "diff_mode", "idempotent"}
     assert all(re.fullmatch(r".+ \(@[\w-]+\)", a) for a in doc["author"])
     examples = yaml.safe_load(strings["EXAMPLES"])
     assert any("rtvs.remote." + name in task for task in examples)
