@@ -20,16 +20,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import glob
 import grp
 import json
 import os
 import pwd
 import re
-import socket
-import struct
 
 from ansible_collections.rtvs.remote.plugins.module_utils import certs, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils.host_readers import (  # noqa: F401 (re-exported)
+    UNIT_DIRS, Root, _decode_address, _unit_sections, dpkg_packages, listening_facts, password_usable,
+    read_groups, read_passwd, read_shadow, service_facts)
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor_checks import r_in_range
 
 try:
@@ -39,7 +39,6 @@ try:
 except ImportError:  # pragma: no cover - reported in the facts instead
     HAS_CRYPTOGRAPHY = False
 
-UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
 DEFAULT_URLS = "https://0.0.0.0:5444"
 DEFAULT_GROUP = "Users"  # SecurityOptions.cs default when the key is omitted
 DEFAULT_PASSWORD = "SnakeOil"  # the postinst's PFX password
@@ -50,30 +49,6 @@ LEVEL_TAG = re.compile(r"\[(Trace|Debug|Information|Info|Warning|Warn|Error|Fail
 ERROR_LEVELS = ("error", "fail", "critical", "crit")
 TAIL_BYTES = 65536
 MASK = "********"
-
-
-class Root(object):
-    """Paths of the host as seen below ``root``."""
-
-    def __init__(self, root="/"):
-        self.root = root or "/"
-
-    def path(self, path):
-        return os.path.join(self.root, path.lstrip("/"))
-
-    def read_text(self, path):
-        with open(self.path(path), "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-
-    def exists(self, path):
-        return os.path.lexists(self.path(path))
-
-    def isdir(self, path):
-        return os.path.isdir(self.path(path))
-
-    def glob(self, pattern):
-        prefix = self.path("/")
-        return sorted("/" + p[len(prefix):].lstrip("/") for p in glob.glob(self.path(pattern)))
 
 
 def _ci(mapping, *path):
@@ -91,124 +66,6 @@ def _ci(mapping, *path):
 def _ci_has(mapping, *path):
     parent = _ci(mapping, *path[:-1]) if len(path) > 1 else mapping
     return isinstance(parent, dict) and any(str(k).lower() == path[-1].lower() for k in parent)
-
-
-# ---------------------------------------------------------------- passwd, group, shadow
-
-
-def read_passwd(root):
-    users = {}
-    try:
-        text = root.read_text("/etc/passwd")
-    except (IOError, OSError):
-        return users
-    for line in text.splitlines():
-        parts = line.split(":")
-        if len(parts) >= 7 and parts[0]:
-            users[parts[0]] = {"name": parts[0], "uid": int(parts[2]), "gid": int(parts[3]), "home": parts[5]}
-    return users
-
-
-def read_groups(root):
-    groups = {}
-    try:
-        text = root.read_text("/etc/group")
-    except (IOError, OSError):
-        return groups
-    for line in text.splitlines():
-        parts = line.split(":")
-        if len(parts) >= 4 and parts[0]:
-            members = [m for m in parts[3].split(",") if m]
-            groups[parts[0]] = {"name": parts[0], "gid": int(parts[2]), "members": members}
-    return groups
-
-
-def read_shadow(root):
-    """{user: password field}; None when /etc/shadow cannot be read (not root)."""
-    try:
-        text = root.read_text("/etc/shadow")
-    except (IOError, OSError):
-        return None
-    result = {}
-    for line in text.splitlines():
-        parts = line.split(":")
-        if len(parts) >= 2 and parts[0]:
-            result[parts[0]] = parts[1]
-    return result
-
-
-def password_usable(field):
-    """A shadow field that lets PAM log in: non-empty, not locked ('!'), not disabled ('*')."""
-    return bool(field) and not field.startswith("!") and not field.startswith("*")
-
-
-# ---------------------------------------------------------------- systemd
-
-
-def _unit_sections(text):
-    """{section: {key: [values]}} of a systemd unit or drop-in."""
-    sections, current = {}, None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1], {})
-            continue
-        if current is None or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        current.setdefault(key.strip(), []).append(value.strip())
-    return sections
-
-
-def service_facts(root, name, systemctl=None):
-    unit = "%s.service" % name
-    unit_path = None
-    for folder in UNIT_DIRS:
-        if root.exists("%s/%s" % (folder, unit)):
-            unit_path = "%s/%s" % (folder, unit)
-            break
-    dropins = []
-    for folder in UNIT_DIRS:
-        dropins.extend(root.glob("%s/%s.d/*.conf" % (folder, unit)))
-    wanted_by, aliases = [], []
-    for path in ([unit_path] if unit_path else []) + dropins:
-        try:
-            install = _unit_sections(root.read_text(path)).get("Install", {})
-        except (IOError, OSError):
-            continue
-        for key, target in (("WantedBy", wanted_by), ("RequiredBy", wanted_by), ("Alias", aliases)):
-            for value in install.get(key, []):
-                if value == "":
-                    del target[:]  # an empty assignment resets the list, as systemd does
-                target.extend(v for v in value.split() if v not in target)
-    links = []
-    for folder in ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"):
-        links.extend(root.glob("%s/*.wants/%s" % (folder, unit)))
-        links.extend(root.glob("%s/*.requires/%s" % (folder, unit)))
-    facts = {
-        "name": name,
-        "installed": unit_path is not None,
-        "unit_path": unit_path,
-        "dropins": dropins,
-        "wanted_by": wanted_by,
-        "aliases": aliases,
-        "wanted_links": links,
-        "enabled": None,
-        "active": None,
-        "sub_state": None,
-        "n_restarts": None,
-    }
-    if systemctl is not None and unit_path:
-        facts["enabled"] = systemctl(["is-enabled", unit]) or "unknown"
-        facts["active"] = systemctl(["is-active", unit]) or "unknown"
-        facts["sub_state"] = systemctl(["show", "--property=SubState", "--value", unit]) or None
-        # Restart=on-failure: a daemon that dies at start looks "active" between restarts; systemd
-        # counts the automatic restarts since the last manual start.
-        restarts = systemctl(["show", "--property=NRestarts", "--value", unit])
-        facts["n_restarts"] = int(restarts) if str(restarts).isdigit() else None
-    return facts
 
 
 # ---------------------------------------------------------------- config
@@ -406,26 +263,6 @@ def group_facts(root, name, passwd, groups, shadow):
 # ---------------------------------------------------------------- R (dpkg)
 
 
-def dpkg_packages(root):
-    """Installed packages from /var/lib/dpkg/status: {name: {version, status}} (status 'install ok installed')."""
-    result = {}
-    try:
-        text = root.read_text("/var/lib/dpkg/status")
-    except (IOError, OSError):
-        return result
-    for stanza in text.split("\n\n"):
-        fields = {}
-        for line in stanza.splitlines():
-            if line[:1] in (" ", "\t") or ":" not in line:
-                continue
-            key, value = line.split(":", 1)
-            fields[key.strip()] = value.strip()
-        name = fields.get("Package")
-        if name and fields.get("Status", "").endswith(" installed"):
-            result[name] = {"version": fields.get("Version"), "status": fields.get("Status")}
-    return result
-
-
 def r_facts(root):
     installs = []
     for name, info in sorted(dpkg_packages(root).items()):
@@ -442,33 +279,6 @@ def r_facts(root):
 
 
 # ---------------------------------------------------------------- sockets, firewall
-
-
-def _decode_address(hex_addr):
-    raw = bytes.fromhex(hex_addr)
-    if len(raw) == 4:
-        return socket.inet_ntop(socket.AF_INET, struct.pack("<I", struct.unpack(">I", raw)[0]))
-    words = struct.unpack(">4I", raw)
-    return socket.inet_ntop(socket.AF_INET6, struct.pack("<4I", *words))
-
-
-def listening_facts(root, port):
-    addresses = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            text = root.read_text(table)
-        except (IOError, OSError):
-            continue
-        for line in text.splitlines()[1:]:
-            fields = line.split()
-            if len(fields) < 4 or fields[3] != "0A":  # 0A = TCP_LISTEN
-                continue
-            addr_hex, port_hex = fields[1].split(":")
-            if int(port_hex, 16) == port:
-                address = _decode_address(addr_hex)
-                if address not in addresses:
-                    addresses.append(address)
-    return {"port": port, "listening": bool(addresses), "addresses": addresses}
 
 
 def _ufw_port_matches(spec, port):
