@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+# Copyright: rtvs.remote contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The state of a Linux host that rtvs.remote.linux_broker compares with what it wants, read in one go.
+
+Pure Python, no Ansible imports, no cryptography: the role calls rtvs.remote.linux_host_state once
+and lets every step whose state already matches skip, instead of paying a module call (an SSH round
+trip and a Python start on the host) per step to learn that nothing changes. Read-only: nothing is
+written; the only processes run are ``systemctl`` (through the callable the caller passes).
+
+What is read, each below ``root`` (``/`` on a host, a temporary folder in unit tests):
+- /etc/os-release (replaces the distribution facts of ansible.builtin.setup);
+- dpkg's status for the named packages (installed version, held or not);
+- passwd, group and shadow for the service account, groups and user accounts. A user entry's
+  password hash is compared here and only the result leaves the host: the hashes are never returned;
+- owner, group, mode and SHA-1 (as ansible.builtin.stat and copy compute it) of the named paths;
+- whether the key files are already as rtvs.remote.key_access would leave them (its own check mode);
+- the programs listening on a TCP port, with their systemd unit, from /proc;
+- whether ufw is installed; the systemd unit's enabled and active state.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import grp
+import hashlib
+import os
+import pwd
+import re
+import stat
+
+from ansible_collections.rtvs.remote.plugins.module_utils import host_readers, posix_access
+
+UFW = "/usr/sbin/ufw"
+UNIT_PATTERN = re.compile(r"([^/]+\.(?:service|scope))$")
+
+
+class StateError(Exception):
+    """Bad input to the state module; the message names the option to fix."""
+
+
+# ---------------------------------------------------------------- operating system
+
+
+def os_release(root):
+    """ID, ID_LIKE, VERSION_ID, VERSION_CODENAME of /etc/os-release, and the os_family Ansible would name."""
+    fields = {}
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            text = root.read_text(path)
+        except (IOError, OSError):
+            continue
+        for line in text.splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, value = line.split("=", 1)
+                fields[key.strip()] = value.strip().strip("\"'")
+        break
+    ident = fields.get("ID", "").lower()
+    like = fields.get("ID_LIKE", "").lower().split()
+    family = "Debian" if ident in ("debian", "ubuntu") or "debian" in like or "ubuntu" in like else None
+    return {
+        "id": ident or None,
+        "id_like": like,
+        "name": fields.get("NAME"),
+        "version_id": fields.get("VERSION_ID"),
+        "codename": fields.get("VERSION_CODENAME") or fields.get("UBUNTU_CODENAME"),
+        "os_family": family,
+    }
+
+
+# ---------------------------------------------------------------- packages
+
+
+def packages(root, names):
+    """{name: {version, held}} for the named packages dpkg has installed; the others are absent."""
+    installed = host_readers.dpkg_packages(root)
+    result = {}
+    for name in names or []:
+        info = installed.get(name)
+        if info:
+            result[name] = {"version": info["version"], "held": info["status"].startswith("hold ")}
+    return result
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def _user_matches(entry, passwd, groups, shadow, group, root):
+    name = entry.get("name")
+    user = passwd.get(name)
+    if not user:
+        return False
+    if group:
+        info = groups.get(group)
+        if not info or (name not in info["members"] and user["gid"] != info["gid"]):
+            return False
+    if entry.get("home") and entry["home"] != user["home"]:
+        return False
+    if entry.get("shell") and entry["shell"] != user.get("shell"):
+        return False
+    if not root.isdir(user["home"]):
+        return False
+    if (entry.get("update_password") or "always") == "always" and entry.get("password_hash"):
+        if shadow is None or shadow.get(name) != entry["password_hash"]:
+            return False
+    return True
+
+
+def accounts(root, service_account=None, group_names=None, users=None, users_group=None):
+    """Which accounts and groups exist, and which user entries would change (names only, never hashes)."""
+    passwd = host_readers.read_passwd(root)
+    groups = host_readers.read_groups(root)
+    result = {"groups": dict((name, name in groups) for name in group_names or [])}
+    if service_account:
+        user = passwd.get(service_account)
+        primary = [g for g, info in groups.items() if user and info["gid"] == user["gid"]]
+        result["service_account"] = {
+            "name": service_account,
+            "user": user is not None,
+            "group": service_account in groups,
+            "primary_group": primary[0] if primary else None,
+            "shell": user.get("shell") if user else None,
+        }
+    if users:
+        shadow = host_readers.read_shadow(root)
+        result["users_to_change"] = [e.get("name") for e in users
+                                     if not _user_matches(e, passwd, groups, shadow, users_group, root)]
+    return result
+
+
+# ---------------------------------------------------------------- files
+
+
+def _sha1(path):
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(65536), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _name(lookup, ident):
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def path_facts(root, paths):
+    """{path: {exists, isdir, owner, group, mode, checksum}}; checksum is the SHA-1 of a regular file."""
+    result = {}
+    for path in paths or []:
+        real = root.path(path)
+        try:
+            st = os.lstat(real)
+        except OSError:
+            result[path] = {"exists": False, "isdir": False, "owner": None, "group": None, "mode": None,
+                            "checksum": None}
+            continue
+        regular = stat.S_ISREG(st.st_mode)
+        try:
+            checksum = _sha1(real) if regular else None
+        except (IOError, OSError):
+            checksum = None
+        result[path] = {
+            "exists": True,
+            "isdir": stat.S_ISDIR(st.st_mode),
+            "owner": _name(pwd.getpwuid, st.st_uid),
+            "group": _name(grp.getgrgid, st.st_gid),
+            "mode": "%04o" % stat.S_IMODE(st.st_mode),
+            "checksum": checksum,
+        }
+    return result
+
+
+def key_access_pending(params):
+    """Whether rtvs.remote.key_access with ``params`` would change something (its own check mode).
+
+    A file or account that does not exist yet means pending, with the reason.
+    """
+    try:
+        result = posix_access.apply_key_access(params, check_mode=True)
+    except (posix_access.AccessError, KeyError, OSError) as exc:
+        return {"pending": True, "reason": str(exc)}
+    return {"pending": bool(result["changed"]), "reason": None}
+
+
+# ---------------------------------------------------------------- sockets
+
+
+def _listen_inodes(root, port):
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            text = root.read_text(table)
+        except (IOError, OSError):
+            continue
+        for line in text.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != "0A":  # 0A = TCP_LISTEN
+                continue
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def _unit_of(root, pid):
+    """The systemd unit of a process from its cgroup (unified 0:: or the name=systemd hierarchy)."""
+    try:
+        text = root.read_text("/proc/%s/cgroup" % pid)
+    except (IOError, OSError):
+        return None
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) == 3 and parts[0].isdigit() and parts[1] in ("", "name=systemd"):
+            match = UNIT_PATTERN.search(parts[2].strip())
+            if match:
+                return match.group(1)
+    return None
+
+
+def port_listeners(root, port):
+    """[{program, pid, unit}] of the processes holding a listening TCP socket on ``port``."""
+    inodes = _listen_inodes(root, port)
+    found = []
+    if not inodes:
+        return found
+    wanted = set("socket:[%s]" % inode for inode in inodes)
+    try:
+        pids = [p for p in os.listdir(root.path("/proc")) if p.isdigit()]
+    except OSError:
+        return found
+    for pid in sorted(pids, key=int):
+        fd_dir = root.path("/proc/%s/fd" % pid)
+        try:
+            links = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in links:
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if target in wanted:
+                try:
+                    program = root.read_text("/proc/%s/comm" % pid).strip()
+                except (IOError, OSError):
+                    program = None
+                found.append({"program": program, "pid": int(pid), "unit": _unit_of(root, pid)})
+                break
+    return found
+
+
+# ---------------------------------------------------------------- everything
+
+
+def gather(params, root="/", systemctl=None):
+    """The module result for rtvs.remote.linux_host_state."""
+    host = host_readers.Root(root)
+    port = params.get("port")
+    if port is not None and not 0 < int(port) < 65536:
+        raise StateError("port must be 1-65535 (now %s)" % port)
+    users = params.get("users") or []
+    for entry in users:
+        if not entry.get("name"):
+            raise StateError("every entry of users needs a name")
+    state = {
+        "os": os_release(host),
+        "packages": packages(host, params.get("packages")),
+        "accounts": accounts(host, params.get("service_account"), params.get("groups"), users,
+                             params.get("users_group")),
+        "paths": path_facts(host, params.get("paths")),
+        "ufw": host.exists(UFW),
+        "listeners": port_listeners(host, int(port)) if port is not None else [],
+    }
+    if params.get("key_access"):
+        state["key_access"] = key_access_pending(params["key_access"])
+    if params.get("service"):
+        state["service"] = host_readers.service_facts(host, params["service"], systemctl)
+    return {"changed": False, "state": state}

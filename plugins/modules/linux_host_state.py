@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: rtvs.remote contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: linux_host_state
+short_description: Read, in one call, the host state rtvs.remote.linux_broker compares before it changes anything
+version_added: 0.1.0
+description:
+  - Returns what the role rtvs.remote.linux_broker needs to know to skip every step whose state already matches,
+    so an idempotent run costs one module call on the host for these checks instead of one per step
+    (C(setup), C(apt), C(group), C(user), C(file), C(stat), C(copy), C(systemd_service) each cost an SSH round trip
+    and a Python start on the host).
+  - Reads C(/etc/os-release), dpkg's status, C(/etc/passwd), C(/etc/group), C(/etc/shadow), file metadata and
+    SHA-1 checksums, C(/proc) (listening sockets and the processes and systemd units that hold them), and asks
+    C(systemctl) for the unit's enabled and active state. Writes nothing.
+  - Password hashes given in O(users) are compared on the host; only the names of the entries that differ come
+    back (RV(state.accounts.users_to_change)), never a hash.
+author:
+  - rtvs.remote contributors (@rtvs)
+extends_documentation_fragment:
+  - rtvs.remote.read_only
+options:
+  packages:
+    description: Debian packages whose installed version (and hold) to report.
+    type: list
+    elements: str
+    default: []
+  service_account:
+    description: Account (and group of the same name) the broker runs as, for example C(rtvssvc).
+    type: str
+  groups:
+    description: Groups whose existence to report.
+    type: list
+    elements: str
+    default: []
+  users:
+    description:
+      - User entries as rtvs.remote.linux_broker takes them in C(rtvs_users). An entry matches when the account
+        exists, belongs to O(users_group), has the given C(home) and C(shell) (when set), its home folder exists,
+        and, with C(update_password=always), C(/etc/shadow) holds exactly C(password_hash).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Login name.
+        type: str
+        required: true
+      password_hash:
+        description: crypt(3) hash compared with C(/etc/shadow).
+        type: str
+        no_log: true
+      home:
+        description: Wanted home folder.
+        type: str
+      shell:
+        description: Wanted login shell.
+        type: str
+      update_password:
+        description: With C(on_create) the hash is not compared.
+        type: str
+        choices: [always, on_create]
+        default: always
+  users_group:
+    description: Group every entry of O(users) must belong to.
+    type: str
+  paths:
+    description: Files and folders whose owner, group, mode and SHA-1 checksum to report.
+    type: list
+    elements: path
+    default: []
+  key_access:
+    description:
+      - Options of rtvs.remote.key_access; RV(state.key_access.pending) says whether that module would change
+        something (it runs its own check mode).
+    type: dict
+  port:
+    description: TCP port whose listening processes to report.
+    type: int
+  service:
+    description: systemd unit name without C(.service) whose state to report.
+    type: str
+notes:
+  - Run it with C(become) so C(/etc/shadow) can be read; without it every entry of O(users) with a password
+    hash is reported as differing.
+"""
+
+EXAMPLES = r"""
+- name: Read the host state once
+  rtvs.remote.linux_host_state:
+    packages: [r-base-core, python3-cryptography]
+    service_account: rtvssvc
+    groups: [rtvs-users]
+    paths: [/etc/rtvs, /etc/rtvs/rtvsd.pfx]
+    port: 5444
+    service: rtvsd
+  become: true
+  register: host
+
+- name: Install R only where it is missing
+  ansible.builtin.apt:
+    name: r-base-core
+  when: "'r-base-core' not in host.state.packages"
+"""
+
+RETURN = r"""
+state:
+  description: The host's state.
+  returned: always
+  type: dict
+  contains:
+    os:
+      description: From C(/etc/os-release); C(os_family) is C(Debian) for Debian, Ubuntu and their derivatives, else null.
+      type: dict
+      returned: always
+      sample: {id: debian, id_like: [], name: Debian GNU/Linux, version_id: "12", codename: bookworm, os_family: Debian}
+    packages:
+      description: The installed packages among O(packages), with version and whether dpkg holds them.
+      type: dict
+      returned: always
+      sample: {r-base-core: {version: 4.2.2.20221110-2, held: false}}
+    accounts:
+      description: C(groups) (name to exists), C(service_account) (when O(service_account) is set) and
+        C(users_to_change) (names of the O(users) entries that do not match; when O(users) is given).
+      type: dict
+      returned: always
+      sample: {groups: {rtvs-users: true}, users_to_change: [alice],
+               service_account: {name: rtvssvc, user: true, group: true, primary_group: rtvssvc, shell: /usr/sbin/nologin}}
+    paths:
+      description: For each of O(paths) - C(exists), C(isdir), C(owner), C(group), C(mode) (octal string) and
+        C(checksum) (SHA-1 of a regular file, as ansible.builtin.stat reports it).
+      type: dict
+      returned: always
+      sample: {/etc/rtvs: {exists: true, isdir: true, owner: root, group: root, mode: "0755", checksum: null}}
+    key_access:
+      description: C(pending) is true when rtvs.remote.key_access would change something or cannot run yet
+        (C(reason) says why).
+      type: dict
+      returned: when O(key_access) is set
+      sample: {pending: false, reason: null}
+    listeners:
+      description: Processes with a listening TCP socket on O(port), with their systemd unit (from their cgroup).
+      type: list
+      elements: dict
+      returned: always
+      sample: [{program: rtvsd, pid: 812, unit: rtvsd.service}]
+    ufw:
+      description: Whether C(/usr/sbin/ufw) exists.
+      type: bool
+      returned: always
+    service:
+      description: The unit as rtvs.remote.broker_facts reports it (C(installed), C(enabled), C(active) ...).
+      type: dict
+      returned: when O(service) is set
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.rtvs.remote.plugins.module_utils import host_state
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            packages=dict(type="list", elements="str", default=[]),
+            service_account=dict(type="str"),
+            groups=dict(type="list", elements="str", default=[]),
+            users=dict(type="list", elements="dict", default=[], options=dict(
+                name=dict(type="str", required=True),
+                password_hash=dict(type="str", no_log=True),
+                home=dict(type="str"),
+                shell=dict(type="str"),
+                update_password=dict(type="str", choices=["always", "on_create"], default="always"),
+            )),
+            users_group=dict(type="str"),
+            paths=dict(type="list", elements="path", default=[]),
+            key_access=dict(type="dict"),
+            port=dict(type="int"),
+            service=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    systemctl_path = module.get_bin_path("systemctl")
+
+    def systemctl(args):
+        if not systemctl_path:
+            return "no-systemctl"
+        _rc, out, _err = module.run_command([systemctl_path] + args)
+        return out.strip()
+
+    try:
+        result = host_state.gather(module.params, root="/", systemctl=systemctl)
+    except host_state.StateError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
