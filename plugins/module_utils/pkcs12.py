@@ -483,6 +483,9 @@ def run(params, check_mode=False):
         "thumbprint_sha1": certs.thumbprint_sha1(cert),
         "encryption": encryption,
         "backup_file": None,
+        # SHA-1 of the PFX file as ansible.builtin.stat/copy compute it (None while a write is pending in
+        # check mode): lets a play skip copying an unchanged PFX to a host.
+        "checksum": None if write else hashlib.sha1(existing).hexdigest(),
         "diff": {"before": _describe(current), "after": _describe(wanted)},
     }
     if check_mode or not result["changed"]:
@@ -490,6 +493,7 @@ def run(params, check_mode=False):
     if write:
         data = build(key, cert, chain, password, encryption, friendly_name)
         result["backup_file"] = fileio.atomic_write(path, data, owner, group, mode, params.get("backup", False))
+        result["checksum"] = hashlib.sha1(data).hexdigest()
     else:
         fileio.apply_attributes(path, owner, group, mode)
     return result

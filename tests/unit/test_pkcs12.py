@@ -1,5 +1,6 @@
 """Unit tests of module_utils/pkcs12.py: profiles checked in the DER, wrong password, comparison."""
 import datetime
+import hashlib
 import shutil
 import subprocess
 
@@ -188,9 +189,14 @@ def test_run_stores_a_ca_given_twice_once_and_check_mode_writes_nothing(tmp_path
     params = _run_params(tmp_path, other_certificates=[str(tmp_path / "ca.crt")])
     checked = pkcs12.run(params, check_mode=True)
     assert checked["changed"] and checked["reason"] == "missing" and not (tmp_path / "b.pfx").exists()
-    assert pkcs12.run(params)["changed"]
-    contents = pkcs12.open_pfx((tmp_path / "b.pfx").read_bytes(), PASSWORD)
+    assert checked["checksum"] is None  # nothing written yet
+    written = pkcs12.run(params)
+    assert written["changed"]
+    data = (tmp_path / "b.pfx").read_bytes()
+    assert written["checksum"] == hashlib.sha1(data).hexdigest()
+    contents = pkcs12.open_pfx(data, PASSWORD)
     assert contents.chain == [ca[1]]
     again = pkcs12.run(params)
     assert not again["changed"] and again["reason"] is None
+    assert again["checksum"] == written["checksum"]
     assert PASSWORD not in repr(again) and "password: ********" in again["diff"]["after"]
