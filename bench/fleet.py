@@ -73,8 +73,7 @@ class Runner:
 
     def run_setup_playbook(self, addresses, playbook):
         """Untimed helper runs (image preparation, seeding)."""
-        inv = hosts.inventory(os.path.join(self.work, "setup-inventory.json"), addresses,
-                              dict(ROLE_VARS, bench_wheels_dir=hosts.wheels_dir()))
+        inv = hosts.inventory(os.path.join(self.work, "setup-inventory.json"), addresses, ROLE_VARS)
         timing.run_once(timing.Command("setup " + os.path.basename(playbook),
                                        self.playbook_argv(inv, playbook, forks=max(1, len(addresses))),
                                        env=self.env("setup")), log=self.logfile)

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -113,21 +112,9 @@ def inventory(path, addresses, host_vars=None):
     return path
 
 
-def wheels_dir():
-    """cryptography wheels for the hosts' Python 3.11 (see the workaround in playbooks/prepare_host.yml)."""
-    path = os.path.join(os.environ.get("RTVS_CACHE", "/var/cache/rtvs-remote"), "bench-wheels")
-    if not any(f.endswith(".whl") for f in (os.listdir(path) if os.path.isdir(path) else [])):
-        os.makedirs(path, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "cryptography>=42", "--only-binary=:all:",
-                        "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64",
-                        "--python-version", "3.11", "--implementation", "cp", "-d", path], check=True)
-    return path
-
-
 def prepared_key(base):
     """Recipe key of the prepared image: base image tag + the double's installer and files + the packages."""
     h = hashlib.sha256(base.encode())
-    h.update(" ".join(sorted(os.listdir(wheels_dir()))).encode())
     shared = os.path.join(ROOT, "molecule", "shared")
     paths = [os.path.join(shared, "install_broker_double.yml"), os.path.join(ROOT, "bench", "playbooks", "prepare_host.yml")]
     double = os.path.join(shared, "broker_double")
