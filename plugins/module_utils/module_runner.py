@@ -1,48 +1,118 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every rtvs.remote module does around its logic, written once.
+"""What every rtvs.remote Python module does around its logic, written once.
 
-- file_options(): the owner/group/mode/backup argument spec behind the
-  ``rtvs.remote.file_options`` doc fragment, with each module's secure defaults.
-- run(): calls the module_utils entry point, turns its refusals (exceptions that
-  carry a fix-naming message) into fail_json, anything unexpected into a failure
-  with a traceback, passes warnings on, and returns the diff only in diff mode.
+A module is an ``Entry``: its name, its entry point ``entry_point(params, check_mode=...)``
+returning the result dict, the exception classes whose message is meant for the user as
+is (refusals), and the Python libraries it cannot work without.
+
+- outcome(): calls the entry point and turns what happened into the task result: refusals
+  into a failure with their message (and ``errors`` when the exception has them), anything
+  unexpected into a failure with a traceback, the diff kept only in diff mode, the entry
+  point's warnings under ``warnings``. Used by both ways a module runs:
+- run(): the module way, inside an AnsiballZ process (AnsibleModule);
+- plugins/plugin_utils/inprocess.py: the action plugin way, inside the controller's
+  worker process when the task runs there.
+
+command_runner() stands in for AnsibleModule.run_command in entry points, which have no module.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import subprocess
 import traceback
 
-
-def file_options(mode, owner=None):
-    """Argument spec entries for owner, group, mode and backup."""
-    return dict(
-        owner=dict(type="str", default=owner),
-        group=dict(type="str"),
-        mode=dict(type="raw", default=mode),
-        backup=dict(type="bool", default=False),
-    )
+from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.common.process import get_bin_path
+from ansible.module_utils.common.text.converters import to_text
 
 
-def run(module, name, entry_point, refusals, diff_only_when_changed=False):
-    """Run ``entry_point(params, check_mode)`` and exit the module with its result dict.
+class Entry(object):
+    """One module's logic and how its failures read.
 
-    ``refusals`` are the exception classes whose message is meant for the user as is;
-    an exception with an ``errors`` attribute also returns that list.
+    ``libraries`` is a sequence of ``(name, available, import_error)`` checked before
+    the entry point runs, for example ``("cryptography", certs.HAS_CRYPTOGRAPHY,
+    certs.CRYPTOGRAPHY_IMPORT_ERROR)``.
     """
+
+    def __init__(self, name, entry_point, refusals=(), libraries=(), diff_only_when_changed=False):
+        self.name = name
+        self.entry_point = entry_point
+        self.refusals = tuple(refusals)
+        self.libraries = tuple(libraries)
+        self.diff_only_when_changed = diff_only_when_changed
+
+
+def missing_library(entry):
+    """The failure result for the first library ``entry`` needs and cannot import, else None."""
+    for name, available, import_error in entry.libraries:
+        if not available:
+            failure = dict(failed=True, msg=missing_required_lib(name))
+            if import_error is not None:
+                failure["exception"] = str(import_error)
+            return failure
+    return None
+
+
+def outcome(entry, params, check_mode, diff):
+    """Run ``entry`` on validated ``params``; return the task result dict.
+
+    A failure has ``failed: True``; warnings are a list under ``warnings``; ``diff`` is
+    there only when ``diff`` (the task's diff mode) is true, and with
+    ``diff_only_when_changed`` only when something changed.
+    """
+    failure = missing_library(entry)
+    if failure:
+        return failure
     try:
-        result = entry_point(module.params, check_mode=module.check_mode)
+        result = dict(entry.entry_point(params, check_mode=check_mode))
     except Exception as exc:  # pylint: disable=broad-except
-        if isinstance(exc, tuple(refusals)):
-            extra = {"errors": exc.errors} if getattr(exc, "errors", None) else {}
-            module.fail_json(msg=str(exc), **extra)
-        module.fail_json(msg="%s failed: %s" % (name, exc), exception=traceback.format_exc())
+        if isinstance(exc, entry.refusals):
+            failure = dict(failed=True, msg=str(exc))
+            if getattr(exc, "errors", None):
+                failure["errors"] = exc.errors
+            return failure
+        return dict(failed=True, msg="%s failed: %s" % (entry.name, exc), exception=traceback.format_exc())
+    warnings = list(result.pop("warnings", None) or [])
+    changes = result.pop("diff", None)
+    if diff and changes is not None and (result.get("changed") or not entry.diff_only_when_changed):
+        result["diff"] = changes
+    if warnings:
+        result["warnings"] = warnings
+    return result
+
+
+def run(module, entry):
+    """Run ``entry`` with ``module``'s params and exit the module with its result."""
+    result = outcome(entry, module.params, check_mode=module.check_mode, diff=module._diff)
     for warning in result.pop("warnings", None) or []:
         module.warn(warning)
-    diff = result.pop("diff", None)
-    if module._diff and diff is not None and (result.get("changed") or not diff_only_when_changed):
-        result["diff"] = diff
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)
+
+
+def command_runner(name, missing):
+    """A function ``run(args)`` returning the stripped stdout of ``name args`` run in the C locale.
+
+    ``name`` is looked up as AnsibleModule.get_bin_path does (PATH and the sbin folders); when it
+    is not installed ``run`` returns ``missing``. Exit codes are not checked: callers read stdout.
+    """
+    try:
+        path = get_bin_path(name)
+    except ValueError:
+        path = None
+
+    def run_command(args):
+        if not path:
+            return missing
+        env = dict(os.environ, LC_ALL="C", LANG="C")
+        proc = subprocess.Popen([path] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        out, _err = proc.communicate()
+        return to_text(out, errors="surrogate_or_strict").strip()
+
+    return run_command

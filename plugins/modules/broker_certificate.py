@@ -139,6 +139,9 @@ seealso:
   - module: rtvs.remote.pfx
 notes:
   - O(owner), O(group) and O(backup) apply to both files; a replaced key's backup is returned in RV(privatekey_backup_file).
+  - When the task runs on the controller (C(delegate_to=localhost) or connection C(local)) without become, this
+    module's code runs inside the controller's own Python process instead of a separate module process (faster,
+    same arguments and results); the environment variable C(RTVS_REMOTE_INPROCESS=0) turns that off.
 """
 
 EXAMPLES = r"""
@@ -231,48 +234,19 @@ privatekey_backup_file:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, certs, fileio, module_runner
+
+ENTRY = module_runner.Entry(
+    "broker_certificate", certs.run, refusals=(certs.CertError, fileio.FileError),
+    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            privatekey_path=dict(type="path", required=True, no_log=False),
-            fqdn=dict(type="str", required=True),
-            subject_alt_names=dict(type="list", elements="str", default=[]),
-            source=dict(type="str", choices=["selfsigned", "ca", "provided"], default="selfsigned"),
-            ca_certificate_path=dict(type="path"),
-            ca_privatekey_path=dict(type="path", no_log=False),
-            ca_privatekey_passphrase=dict(type="str", no_log=True),
-            provided_certificate_path=dict(type="path"),
-            provided_certificate_content=dict(type="str", no_log=True),
-            provided_privatekey_path=dict(type="path", no_log=False),
-            provided_privatekey_content=dict(type="str", no_log=True),
-            provided_privatekey_passphrase=dict(type="str", no_log=True),
-            key_size=dict(type="int", default=2048, no_log=False),
-            valid_days=dict(type="int", default=365),
-            renew_before_days=dict(type="int", default=30),
-            force=dict(type="bool", default=False),
-            privatekey_mode=dict(type="raw", default="0600", no_log=False),
-            **module_runner.file_options(mode="0644")
-        ),
-        required_if=[
-            ("source", "ca", ("ca_certificate_path", "ca_privatekey_path")),
-            ("source", "provided", ("provided_certificate_path", "provided_certificate_content"), True),
-            ("source", "provided", ("provided_privatekey_path", "provided_privatekey_content"), True),
-        ],
-        mutually_exclusive=[
-            ("provided_certificate_path", "provided_certificate_content"),
-            ("provided_privatekey_path", "provided_privatekey_content"),
-        ],
-        supports_check_mode=True,
-    )
-    if not certs.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(certs.CRYPTOGRAPHY_IMPORT_ERROR))
-    module_runner.run(module, "broker_certificate", certs.run, (certs.CertError, fileio.FileError))
+    module = AnsibleModule(**argument_specs.BROKER_CERTIFICATE)
+    module_runner.run(module, ENTRY)
 
 
 if __name__ == "__main__":

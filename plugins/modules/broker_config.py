@@ -84,6 +84,10 @@ options:
 seealso:
   - module: rtvs.remote.pfx
   - module: rtvs.remote.key_access
+notes:
+  - When the task runs on the controller (C(delegate_to=localhost) or connection C(local)) without become, this
+    module's code runs inside the controller's own Python process instead of a separate module process (faster,
+    same arguments and results); the environment variable C(RTVS_REMOTE_INPROCESS=0) turns that off.
 """
 
 EXAMPLES = r"""
@@ -141,25 +145,17 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_config, fileio, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, broker_config, fileio, module_runner
+
+ENTRY = module_runner.Entry(
+    "broker_config", broker_config.apply_file,
+    refusals=(broker_config.BrokerConfigInvalid, broker_config.BrokerConfigError, fileio.FileError),
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", default="/etc/rtvs/rtvsd.config.json"),
-            settings=dict(type="dict", default={}, no_log=False),
-            certificate_password=dict(type="str", no_log=True),
-            platform=dict(type="str", choices=["linux", "windows"], default="linux"),
-            validate_certificate=dict(type="bool", default=True),
-            **module_runner.file_options(mode="0640")
-        ),
-        supports_check_mode=True,
-    )
-    module_runner.run(
-        module, "broker_config", broker_config.apply_file,
-        (broker_config.BrokerConfigInvalid, broker_config.BrokerConfigError, fileio.FileError),
-    )
+    module = AnsibleModule(**argument_specs.BROKER_CONFIG)
+    module_runner.run(module, ENTRY)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,10 @@ options:
       - How many lines of the newest broker log to return in C(tail) and C(error_lines) of RV(facts.logs).
     type: int
     default: 20
+notes:
+  - When the task runs on the controller (C(delegate_to=localhost) or connection C(local)) without become, this
+    module's code runs inside the controller's own Python process instead of a separate module process (faster,
+    same arguments and results); the environment variable C(RTVS_REMOTE_INPROCESS=0) turns that off.
 """
 
 EXAMPLES = r"""
@@ -174,34 +178,20 @@ facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_facts
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, broker_facts, module_runner
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            config_path=dict(type="path", default="/etc/rtvs/rtvsd.config.json"),
-            service=dict(type="str", default="rtvsd"),
-            account=dict(type="str", default="rtvssvc"),
-            port=dict(type="int"),
-            fqdn=dict(type="str"),
-            log_lines=dict(type="int", default=20),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
+class FactsRefused(Exception):
+    """An option the facts cannot be read with; the message names it and the fix."""
+
+
+def gather(params, check_mode=False):
+    """Check the options, read the facts; return the module result (read-only, check mode is the same)."""
+    del check_mode
     if params["port"] is not None and not 1 <= params["port"] <= 65535:
-        module.fail_json(msg="port %s is out of range; use the broker port, 1-65535" % params["port"])
+        raise FactsRefused("port %s is out of range; use the broker port, 1-65535" % params["port"])
     if params["log_lines"] < 0:
-        module.fail_json(msg="log_lines must be 0 or more")
-    systemctl_path = module.get_bin_path("systemctl")
-
-    def systemctl(args):
-        if not systemctl_path:
-            return "no-systemctl"
-        _rc, out, _err = module.run_command([systemctl_path] + args)
-        return out.strip()
-
+        raise FactsRefused("log_lines must be 0 or more")
     facts = broker_facts.gather(
         root="/",
         service=params["service"],
@@ -210,10 +200,18 @@ def main():
         port=params["port"],
         fqdn=params["fqdn"],
         log_lines=params["log_lines"],
-        systemctl=systemctl,
+        systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
         can_read=broker_facts.posix_can_read,
     )
-    module.exit_json(changed=False, facts=facts)
+    return dict(changed=False, facts=facts)
+
+
+ENTRY = module_runner.Entry("broker_facts", gather, refusals=(FactsRefused,))
+
+
+def main():
+    module = AnsibleModule(**argument_specs.BROKER_FACTS)
+    module_runner.run(module, ENTRY)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,10 @@ options:
 seealso:
   - module: rtvs.remote.pfx
   - module: rtvs.remote.broker_config
+notes:
+  - When the task runs on the controller (C(delegate_to=localhost) or connection C(local)) without become, this
+    module's code runs inside the controller's own Python process instead of a separate module process (faster,
+    same arguments and results); the environment variable C(RTVS_REMOTE_INPROCESS=0) turns that off.
 """
 
 EXAMPLES = r"""
@@ -154,23 +158,16 @@ parents_fixed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import module_runner, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner, posix_access
+
+ENTRY = module_runner.Entry(
+    "key_access", posix_access.apply_key_access, refusals=(posix_access.AccessError,), diff_only_when_changed=True,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            paths=dict(type="list", elements="path", required=True),
-            account=dict(type="str", default="rtvssvc"),
-            method=dict(type="str", choices=["group", "acl"], default="group"),
-            group=dict(type="str"),
-            owner=dict(type="str", default="root"),
-            fix_parents=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
-    module_runner.run(module, "key_access", posix_access.apply_key_access, (posix_access.AccessError,),
-                      diff_only_when_changed=True)
+    module = AnsibleModule(**argument_specs.KEY_ACCESS)
+    module_runner.run(module, ENTRY)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,10 @@ options:
     default: '0640'
 seealso:
   - module: rtvs.remote.broker_certificate
+notes:
+  - When the task runs on the controller (C(delegate_to=localhost) or connection C(local)) without become, this
+    module's code runs inside the controller's own Python process instead of a separate module process (faster,
+    same arguments and results); the environment variable C(RTVS_REMOTE_INPROCESS=0) turns that off.
 """
 
 EXAMPLES = r"""
@@ -153,30 +157,19 @@ backup_file:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, module_runner, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, certs, fileio, module_runner, pkcs12
+
+ENTRY = module_runner.Entry(
+    "pfx", pkcs12.run, refusals=(pkcs12.PfxError, certs.CertError, fileio.FileError),
+    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            certificate_path=dict(type="path", required=True),
-            privatekey_path=dict(type="path", required=True, no_log=False),
-            privatekey_passphrase=dict(type="str", no_log=True),
-            other_certificates=dict(type="list", elements="path", default=[]),
-            password=dict(type="str", required=True, no_log=True),
-            encryption=dict(type="str", choices=["compat", "modern"], default="compat"),
-            friendly_name=dict(type="str"),
-            force=dict(type="bool", default=False),
-            **module_runner.file_options(mode="0640", owner="root")
-        ),
-        supports_check_mode=True,
-    )
-    if not certs.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(certs.CRYPTOGRAPHY_IMPORT_ERROR))
-    module_runner.run(module, "pfx", pkcs12.run, (pkcs12.PfxError, certs.CertError, fileio.FileError))
+    module = AnsibleModule(**argument_specs.PFX)
+    module_runner.run(module, ENTRY)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,10 @@ options:
     description:
       - Password of O(user). Never logged or returned.
     type: str
+notes:
+  - When the task runs on the controller (C(delegate_to=localhost) or connection C(local)) without become, this
+    module's code runs inside the controller's own Python process instead of a separate module process (faster,
+    same arguments and results); the environment variable C(RTVS_REMOTE_INPROCESS=0) turns that off.
 """
 
 EXAMPLES = r"""
@@ -141,49 +145,55 @@ probe:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
 
 try:
     from ansible_collections.rtvs.remote.plugins.module_utils import tls_probe
 
     IMPORT_ERROR = None
 except ImportError:
+    tls_probe = None
     IMPORT_ERROR = traceback.format_exc()
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            port=dict(type="int", default=5444),
-            address=dict(type="str"),
-            ca_file=dict(type="path"),
-            timeout=dict(type="float", default=5.0),
-            user=dict(type="str"),
-            password=dict(type="str", no_log=True),
-        ),
-        supports_check_mode=True,
-    )
-    if IMPORT_ERROR or not tls_probe.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=IMPORT_ERROR)
-    params = module.params
+class ProbeRefused(Exception):
+    """An option the probe cannot work with; the message names it and the fix."""
+
+
+def probe(params, check_mode=False):
+    """Check the options, probe the broker; return the module result (read-only, check mode is the same)."""
+    del check_mode
     if not 1 <= params["port"] <= 65535:
-        module.fail_json(msg="port %s is out of range; use the broker port, 1-65535 (default 5444)" % params["port"])
+        raise ProbeRefused("port %s is out of range; use the broker port, 1-65535 (default 5444)" % params["port"])
     if params["ca_file"]:
         try:
             with open(params["ca_file"], "rb") as handle:
-                if b"-----BEGIN CERTIFICATE-----" not in handle.read():
-                    module.fail_json(msg="ca_file %s holds no PEM certificate; point ca_file at the PEM CA bundle clients trust"
-                                     % params["ca_file"])
+                holds_pem = b"-----BEGIN CERTIFICATE-----" in handle.read()
         except (IOError, OSError) as exc:
-            module.fail_json(msg="ca_file %s cannot be read (%s); point ca_file at a readable PEM file" % (params["ca_file"], exc))
+            raise ProbeRefused("ca_file %s cannot be read (%s); point ca_file at a readable PEM file" % (params["ca_file"], exc))
+        if not holds_pem:
+            raise ProbeRefused("ca_file %s holds no PEM certificate; point ca_file at the PEM CA bundle clients trust"
+                               % params["ca_file"])
     if params["password"] and not params["user"]:
-        module.fail_json(msg="password is given without user; set user to the account to log in with")
+        raise ProbeRefused("password is given without user; set user to the account to log in with")
     result = tls_probe.probe(
         params["name"], params["port"], address=params["address"], ca_file=params["ca_file"],
         timeout=params["timeout"], user=params["user"], password=params["password"],
     )
-    module.exit_json(changed=False, probe=result)
+    return dict(changed=False, probe=result)
+
+
+ENTRY = module_runner.Entry(
+    "tls_probe", probe, refusals=(ProbeRefused,),
+    libraries=[("cryptography", IMPORT_ERROR is None and tls_probe.HAS_CRYPTOGRAPHY, IMPORT_ERROR)],
+)
+
+
+def main():
+    module = AnsibleModule(**argument_specs.TLS_PROBE)
+    module_runner.run(module, ENTRY)
 
 
 if __name__ == "__main__":
