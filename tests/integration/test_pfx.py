@@ -193,7 +193,9 @@ def test_no_password_or_key_material_in_vvvv_output(playbook, work):
     again = _apply(playbook, work, verbosity=4, extra_args=["--diff"], encryption="modern")
     assert again.rc == 0, again
     out = result.output + again.output
-    assert "ESTABLISH LOCAL CONNECTION" in out and "password: ********" in out
+    # -vvvv: a module process says ESTABLISH, an in-process run (docs/architecture.md) says ran in-process
+    assert "ESTABLISH LOCAL CONNECTION" in out or "rtvs.remote: ran in-process" in out
+    assert "password: ********" in out
     key_lines = [line for line in (work / "broker.key").read_text().splitlines() if not line.startswith("-----")]
     assert PASSWORD not in out
     assert [line for line in key_lines if line in out] == []
