@@ -125,6 +125,27 @@ BROKER_FACTS = dict(
     supports_check_mode=True,
 )
 
+LINUX_HOST_STATE = dict(
+    argument_spec=dict(
+        packages=dict(type="list", elements="str", default=[]),
+        service_account=dict(type="str"),
+        groups=dict(type="list", elements="str", default=[]),
+        users=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            password_hash=dict(type="str", no_log=True),
+            home=dict(type="str"),
+            shell=dict(type="str"),
+            update_password=dict(type="str", choices=["always", "on_create"], default="always"),
+        )),
+        users_group=dict(type="str"),
+        paths=dict(type="list", elements="path", default=[]),
+        key_access=dict(type="dict"),
+        port=dict(type="int"),
+        service=dict(type="str"),
+    ),
+    supports_check_mode=True,
+)
+
 # Keywords of AnsibleModule that are not about validating arguments.
 MODULE_ONLY_KEYWORDS = ("supports_check_mode", "bypass_checks", "no_log", "add_file_common_args")
 

@@ -146,6 +146,14 @@ thumbprint_sha1:
   description: SHA-1 thumbprint of the leaf certificate in upper-case hex, as Windows shows it.
   returned: always
   type: str
+checksum:
+  description:
+    - SHA-1 of the PFX file as ansible.builtin.stat and ansible.builtin.copy compute it; compare it with the
+      checksum of a copy on a host to skip copying an unchanged PFX.
+    - Null in check mode while a new PFX would be written.
+  returned: always
+  type: str
+  sample: 6f1ed002ab5595859014ebf0951522d9e3f8f8c5
 encryption:
   description: The encryption profile of the file.
   returned: always
