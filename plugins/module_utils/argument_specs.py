@@ -139,7 +139,7 @@ LINUX_HOST_STATE = dict(
         )),
         users_group=dict(type="str"),
         paths=dict(type="list", elements="path", default=[]),
-        key_access=dict(type="dict"),
+        key_access=dict(type="dict", no_log=False),
         port=dict(type="int"),
         service=dict(type="str"),
     ),

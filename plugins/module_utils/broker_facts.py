@@ -27,9 +27,8 @@ import pwd
 import re
 
 from ansible_collections.rtvs.remote.plugins.module_utils import certs, posix_access
-from ansible_collections.rtvs.remote.plugins.module_utils.host_readers import (  # noqa: F401 (re-exported)
-    UNIT_DIRS, Root, _decode_address, _unit_sections, dpkg_packages, listening_facts, password_usable,
-    read_groups, read_passwd, read_shadow, service_facts)
+from ansible_collections.rtvs.remote.plugins.module_utils.host_readers import (
+    Root, dpkg_packages, listening_facts, password_usable, read_groups, read_passwd, read_shadow, service_facts)
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor_checks import r_in_range
 
 try:

@@ -56,8 +56,8 @@ def read_passwd(root):
     for line in text.splitlines():
         parts = line.split(":")
         if len(parts) >= 7 and parts[0]:
-            users[parts[0]] = {"name": parts[0], "uid": int(parts[2]), "gid": int(parts[3]), "home": parts[5],
-                              "shell": parts[6]}
+            users[parts[0]] = {"name": parts[0], "uid": int(parts[2]), "gid": int(parts[3]),
+                               "home": parts[5], "shell": parts[6]}
     return users
 
 

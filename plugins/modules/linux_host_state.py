@@ -19,7 +19,7 @@ description:
     SHA-1 checksums, C(/proc) (listening sockets and the processes and systemd units that hold them), and asks
     C(systemctl) for the unit's enabled and active state. Writes nothing.
   - Password hashes given in O(users) are compared on the host; only the names of the entries that differ come
-    back (RV(state.accounts.users_to_change)), never a hash.
+    back (C(users_to_change) in RV(state.accounts)), never a hash.
 author:
   - rtvs.remote contributors (@rtvs)
 extends_documentation_fragment:
@@ -52,9 +52,8 @@ options:
         type: str
         required: true
       password_hash:
-        description: crypt(3) hash compared with C(/etc/shadow).
+        description: crypt(3) hash compared with C(/etc/shadow) (a secret; never returned).
         type: str
-        no_log: true
       home:
         description: Wanted home folder.
         type: str
@@ -76,7 +75,7 @@ options:
     default: []
   key_access:
     description:
-      - Options of rtvs.remote.key_access; RV(state.key_access.pending) says whether that module would change
+      - Options of rtvs.remote.key_access; C(pending) in RV(state.key_access) says whether that module would change
         something (it runs its own check mode).
     type: dict
   port:
