@@ -1,6 +1,6 @@
-"""Helpers for the linux_broker scenarios' testinfra tests (default, ca, provided share this folder).
+"""Helpers for the default scenario's testinfra tests (hosts broker-default, broker-ca, broker-provided).
 
-Expectations come from the scenario's inventory (group_vars in molecule.yml) and from the files the
+Expectations come from each host's inventory (group_vars and host_vars in molecule.yml) and from the files the
 role left on the controller; nothing about the result is hard-coded here.
 """
 
@@ -22,7 +22,6 @@ INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
 HOSTS = RUNNER.get_hosts("rtvs_linux")
 EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "default")
 
 
 class Broker:
