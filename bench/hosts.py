@@ -112,6 +112,37 @@ def inventory(path, addresses, host_vars=None):
     return path
 
 
+# CPU time of every podman container (the test hosts): cgroup v1 cpuacct (ns) or v2 cpu.stat (us), under
+# the cgroupfs parent podman uses here; the first one that exists.
+CONTAINER_CPU = (("/sys/fs/cgroup/cpuacct/libpod_parent/cpuacct.usage", None, 1e-9),
+                 ("/sys/fs/cgroup/libpod_parent/cpu.stat", "usage_usec", 1e-6),
+                 ("/sys/fs/cgroup/machine.slice/cpu.stat", "usage_usec", 1e-6))
+
+
+def cpu_counters():
+    """(busy CPU seconds of the whole machine, CPU seconds of all podman containers) so far.
+
+    Busy is user + nice + system + irq + softirq from /proc/stat (idle, iowait and steal left out).
+    The containers' figure is None when no cgroup file is readable.
+    """
+    with open("/proc/stat") as fh:
+        fields = [int(v) for v in fh.readline().split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    busy = (user + nice + system + irq + softirq) / float(os.sysconf("SC_CLK_TCK"))
+    for path, key, scale in CONTAINER_CPU:
+        try:
+            with open(path) as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        if key is None:
+            return busy, int(text.strip()) * scale
+        for line in text.splitlines():
+            if line.startswith(key + " "):
+                return busy, int(line.split()[1]) * scale
+    return busy, None
+
+
 def prepared_key(base):
     """Recipe key of the prepared image: base image tag + the double's installer and files + the packages."""
     h = hashlib.sha256(base.encode())
