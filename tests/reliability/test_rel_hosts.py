@@ -134,6 +134,23 @@ def test_daemon_package_unreachable_or_not_a_deb(fleet, tmp_path, package):
     assert any("rtvs_daemon_package" in l for l in failed), ("the error must name rtvs_daemon_package", failed)
 
 
+def test_check_mode_with_a_new_certificate_and_pfx_reports_and_changes_nothing(fleet, tmp_path):
+    """--check where neither the controller's certificate nor the host's PFX exist yet (a new
+    rtvs_linux_certificate_name and controller folder): broker_config cannot open a PFX that is not
+    there, so the role must not ask it to; the run reports the pending changes and writes nothing."""
+    host = rel_hosts.HOSTS[1]
+    before = _snapshot(fleet, host)
+    controller_dir = tmp_path / "pki"
+    new_pfx = "%s/rel-check-new.pfx" % ETC
+    result = fleet.converge(limit=host, args=("--check",), rtvs_linux_controller_dir=str(controller_dir),
+                            rtvs_linux_certificate_name="rel-check-new")
+    assert result.rc == 0, result
+    assert re.search(r"%s\s+:.*changed=[1-9]" % re.escape(host), result.stdout), result
+    assert _snapshot(fleet, host) == before
+    assert fleet.read(host, new_pfx) is None, "check mode copied a PFX"
+    assert not controller_dir.exists(), "check mode made the controller folder"
+
+
 def test_port_used_by_another_program(fleet):
     host = rel_hosts.HOSTS[1]
     fleet.sh(host, "systemd-run --unit rel-squatter python3 -m http.server 5544")
