@@ -20,15 +20,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import grp
 import json
 import os
-import pwd
 import re
 
 from ansible_collections.rtvs.remote.plugins.module_utils import certs, posix_access
 from ansible_collections.rtvs.remote.plugins.module_utils.host_readers import (
-    Root, dpkg_packages, listening_facts, password_usable, read_groups, read_passwd, read_shadow, service_facts)
+    Root, dpkg_packages, grp_name, listening_facts, name_of, password_usable, pwd_name, read_groups, read_passwd,
+    read_shadow, service_facts)
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor_checks import r_in_range
 
 try:
@@ -206,25 +205,10 @@ def posix_can_read(path, account_name):
     st = os.stat(path)
     entries = posix_access.read_acl(path, st)
     acl = ", ".join(posix_access.acl_text(entries))
-    owner = "%s:%s" % (_name(pwd_name, st.st_uid), _name(grp_name, st.st_gid))
+    owner = "%s:%s" % (name_of(pwd_name, st.st_uid), name_of(grp_name, st.st_gid))
     if posix_access.allowed(uid, gids, st.st_uid, st.st_gid, entries, posix_access.R):
         return True, "%s may read (owner %s; %s)" % (account_name, owner, acl)
     return False, "%s may not read (owner %s; %s)" % (account_name, owner, acl)
-
-
-def _name(lookup, ident):
-    try:
-        return lookup(ident)
-    except KeyError:
-        return str(ident)
-
-
-def pwd_name(uid):
-    return pwd.getpwuid(uid).pw_name
-
-
-def grp_name(gid):
-    return grp.getgrgid(gid).gr_name
 
 
 def certificate_summary(cert):

@@ -13,7 +13,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import glob
+import grp
 import os
+import pwd
 import socket
 import struct
 
@@ -197,8 +199,11 @@ def _decode_address(hex_addr):
     return socket.inet_ntop(socket.AF_INET6, struct.pack("<4I", *words))
 
 
-def listening_facts(root, port):
-    addresses = []
+def listening_sockets(root, port):
+    """(address, inode) of every listening TCP socket on ``port``, from /proc/net/tcp and tcp6.
+
+    The inode is None when the table line stops before that column.
+    """
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             text = root.read_text(table)
@@ -208,9 +213,33 @@ def listening_facts(root, port):
             fields = line.split()
             if len(fields) < 4 or fields[3] != "0A":  # 0A = TCP_LISTEN
                 continue
-            addr_hex, port_hex = fields[1].split(":")
+            addr_hex, port_hex = fields[1].rsplit(":", 1)
             if int(port_hex, 16) == port:
-                address = _decode_address(addr_hex)
-                if address not in addresses:
-                    addresses.append(address)
+                yield _decode_address(addr_hex), (fields[9] if len(fields) > 9 else None)
+
+
+def listening_facts(root, port):
+    addresses = []
+    for address, _inode in listening_sockets(root, port):
+        if address not in addresses:
+            addresses.append(address)
     return {"port": port, "listening": bool(addresses), "addresses": addresses}
+
+
+# ---------------------------------------------------------------- owners
+
+
+def name_of(lookup, ident):
+    """The name ``lookup`` (pwd_name or grp_name) gives ``ident``, or the number itself when it has none."""
+    try:
+        return lookup(ident)
+    except KeyError:
+        return str(ident)
+
+
+def pwd_name(uid):
+    return pwd.getpwuid(uid).pw_name
+
+
+def grp_name(gid):
+    return grp.getgrgid(gid).gr_name

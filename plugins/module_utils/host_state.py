@@ -23,10 +23,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import grp
 import hashlib
 import os
-import pwd
 import re
 import stat
 
@@ -140,13 +138,6 @@ def _sha1(path):
     return digest.hexdigest()
 
 
-def _name(lookup, ident):
-    try:
-        return lookup(ident)[0]
-    except KeyError:
-        return str(ident)
-
-
 def path_facts(root, paths):
     """{path: {exists, isdir, owner, group, mode, checksum}}; checksum is the SHA-1 of a regular file."""
     result = {}
@@ -166,8 +157,8 @@ def path_facts(root, paths):
         result[path] = {
             "exists": True,
             "isdir": stat.S_ISDIR(st.st_mode),
-            "owner": _name(pwd.getpwuid, st.st_uid),
-            "group": _name(grp.getgrgid, st.st_gid),
+            "owner": host_readers.name_of(host_readers.pwd_name, st.st_uid),
+            "group": host_readers.name_of(host_readers.grp_name, st.st_gid),
             "mode": "%04o" % stat.S_IMODE(st.st_mode),
             "checksum": checksum,
         }
@@ -189,22 +180,6 @@ def key_access_pending(params):
 # ---------------------------------------------------------------- sockets
 
 
-def _listen_inodes(root, port):
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            text = root.read_text(table)
-        except (IOError, OSError):
-            continue
-        for line in text.splitlines()[1:]:
-            fields = line.split()
-            if len(fields) < 10 or fields[3] != "0A":  # 0A = TCP_LISTEN
-                continue
-            if int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(fields[9])
-    return inodes
-
-
 def _unit_of(root, pid):
     """The systemd unit of a process from its cgroup (unified 0:: or the name=systemd hierarchy)."""
     try:
@@ -222,7 +197,7 @@ def _unit_of(root, pid):
 
 def port_listeners(root, port):
     """[{program, pid, unit}] of the processes holding a listening TCP socket on ``port``."""
-    inodes = _listen_inodes(root, port)
+    inodes = set(inode for _address, inode in host_readers.listening_sockets(root, port) if inode)
     found = []
     if not inodes:
         return found
