@@ -7,7 +7,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$ROOT"
-[ -f .work/env.sh ] || bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh testhost
 # shellcheck source=/dev/null
 . .work/env.sh
 exec python "$ROOT/bench/run.py" "$@"

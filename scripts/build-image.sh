@@ -12,7 +12,9 @@
 # Usage: scripts/build-image.sh            build if needed; print the tag on stdout
 #        scripts/build-image.sh --tag      print the tag only (no build)
 #        scripts/build-image.sh --force    rebuild even if the tag exists
-# Env:   RTVS_DEBIAN_MIRROR (default http://deb.debian.org/debian), RTVS_DEBIAN_SECURITY_MIRROR
+# Env:   RTVS_DEBIAN_MIRROR, RTVS_DEBIAN_SECURITY_MIRROR: the Debian mirror and security archive.
+#        Unset, they are read from this machine's own apt sources (scripts/apt_mirror.py), so a
+#        local mirror or proxy is used as configured; the repository names no mirror host.
 set -euo pipefail
 SELF=$(readlink -f "$0")
 ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
@@ -21,10 +23,16 @@ ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
 : "${CONTAINERS_CONF:=$ROOT/.work/containers.conf}"
 export CONTAINERS_CONF
 
-KEY=$(sha256sum "$SELF" | cut -c1-12)
+MIRROR=${RTVS_DEBIAN_MIRROR:-}
+SECURITY=${RTVS_DEBIAN_SECURITY_MIRROR:-}
+if [ -z "$MIRROR" ]; then
+  found=$(python3 "$ROOT/scripts/apt_mirror.py") || exit 1
+  MIRROR=$(sed -n 's/^MIRROR=//p' <<<"$found")
+  [ -n "$SECURITY" ] || SECURITY=$(sed -n 's/^SECURITY=//p' <<<"$found")
+fi
+# The key covers everything the image is made of: this recipe and the mirrors in its sources.
+KEY=$(printf '%s\n%s\n%s\n' "$(sha256sum < "$SELF")" "$MIRROR" "$SECURITY" | sha256sum | cut -c1-12)
 TAG="localhost/rtvs-testhost:$KEY"
-MIRROR=${RTVS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-SECURITY=${RTVS_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 case "${1:-}" in
   --tag) echo "$TAG"; exit 0 ;;
@@ -38,7 +46,7 @@ if podman image exists "$TAG"; then
   exit 0
 fi
 
-command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: run scripts/bootstrap.sh (or apt-get install mmdebstrap)"
+command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: run scripts/bootstrap.sh testhost (or apt-get install mmdebstrap)"
 
 PACKAGES=(
   # what makes it a real server: init, bus, remote login, privilege escalation
@@ -61,11 +69,11 @@ cat > "$work/customize.sh" <<'HOOK'
 set -eu
 R="$1"
 # apt sources: main, updates and security, like a freshly installed server
-cat > "$R/etc/apt/sources.list" <<SRC
-deb $RTVS_MIRROR bookworm main
-deb $RTVS_MIRROR bookworm-updates main
-deb $RTVS_SECURITY bookworm-security main
-SRC
+{
+  echo "deb $RTVS_MIRROR bookworm main"
+  echo "deb $RTVS_MIRROR bookworm-updates main"
+  [ -z "$RTVS_SECURITY" ] || echo "deb $RTVS_SECURITY bookworm-security main"
+} > "$R/etc/apt/sources.list"
 # user `ansible`, NOPASSWD sudo; its authorized_keys is mounted at container start
 chroot "$R" useradd --create-home --shell /bin/bash ansible
 install -d -m 0700 -o 1000 -g 1000 "$R/home/ansible/.ssh"
@@ -105,6 +113,12 @@ chroot "$R" locale-gen >/dev/null
 echo 'LANG=en_US.UTF-8' > "$R/etc/default/locale"
 HOOK
 
+sources=("deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main")
+if [ -n "$SECURITY" ]; then
+  sources+=("deb $SECURITY bookworm-security main")
+else
+  log "WARNING: no Debian security archive in this machine's apt sources: the image has no security updates (set RTVS_DEBIAN_SECURITY_MIRROR)"
+fi
 log "building $TAG with mmdebstrap from $MIRROR (about a minute)"
 t0=$(date +%s)
 include=$(printf '%s,' "${PACKAGES[@]}" | sed 's/,$//')
@@ -112,10 +126,7 @@ RTVS_MIRROR=$MIRROR RTVS_SECURITY=$SECURITY \
 mmdebstrap --quiet --variant=minbase --include="$include" \
   --skip=cleanup/apt/lists \
   --customize-hook="sh '$work/customize.sh' \"\$1\"" \
-  bookworm - \
-  "deb $MIRROR bookworm main" \
-  "deb $MIRROR bookworm-updates main" \
-  "deb $SECURITY bookworm-security main" \
+  bookworm - "${sources[@]}" \
   | podman import --quiet \
       --change 'CMD=["/sbin/init"]' \
       --change 'STOPSIGNAL=SIGRTMIN+3' \
