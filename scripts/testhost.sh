@@ -34,7 +34,7 @@ address() {
 
 ensure_key() {
   if [ ! -f "$KEY" ]; then
-    mkdir -p "$(dirname "$KEY")"
+    install -d -m 0700 "$(dirname "$KEY")"
     ssh-keygen -q -t ed25519 -N '' -C rtvs-testhost -f "$KEY"
   fi
 }
