@@ -144,6 +144,7 @@ def parity(reader, tmp_path_factory):
 @pytest.mark.parametrize("name", list(TEXTS))
 def test_our_parser_reads_what_aspnet_reads_and_refuses_what_it_refuses(parity, name):
     theirs = parity[name]
+    refusal = None
     try:
         ours = _flatten(broker_config.parse(TEXTS[name], name), [], {})
     except broker_config.BrokerConfigError as exc:
