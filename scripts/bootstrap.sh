@@ -11,7 +11,9 @@
 #        network backend with DNS between containers (without them Debian's podman falls back to
 #        CNI, where test hosts cannot resolve each other's names); .work/containers.conf.
 #   scripts/bootstrap.sh test           testhost, plus what only the test suite uses: acl
-#        (setfacl/getfacl in the key-access tests).
+#        (setfacl/getfacl in the key-access tests); Mono (mono-runtime, mono-mcs,
+#        libmono-system-security4.0-cil) and Newtonsoft.Json (libnewtonsoft-json5.0-cil), the
+#        independent .NET readers of stage 35-dotnet.
 # A real fleet run never installs podman. Safe to rerun: installs only what dpkg lacks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +24,8 @@ PART=${1:-controller}
 case "$PART" in
   controller) apt_packages=(openssh-client openssl make) ;;
   testhost) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns) ;;
-  test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns acl) ;;
+  test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns acl
+          mono-runtime mono-mcs libmono-system-security4.0-cil libnewtonsoft-json5.0-cil) ;;
   *) die "unknown part '$PART' (use controller, testhost or test)" ;;
 esac
 

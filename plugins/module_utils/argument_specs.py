@@ -69,6 +69,7 @@ PFX = dict(
         other_certificates=dict(type="list", elements="path", default=[]),
         password=dict(type="str", required=True, no_log=True),
         encryption=dict(type="str", choices=["compat", "modern"], default="compat"),
+        password_charset=dict(type="str", choices=["ascii", "any"], default="ascii", no_log=False),
         friendly_name=dict(type="str"),
         force=dict(type="bool", default=False),
         **file_options(mode="0640", owner="root")

@@ -70,20 +70,109 @@ class BrokerConfigInvalid(BrokerConfigError):
 
 
 # ---------------------------------------------------------------- parsing
+#
+# The broker reads its file with ASP.NET Core 1.x's JSON configuration provider on Newtonsoft.Json
+# (tests/dotnet reads every file we write the same way, with Mono). What it accepts, we accept:
+# a byte order mark (UTF-8, UTF-16, UTF-32), // and /* */ comments, a trailing comma before } or ],
+# a key repeated with the same spelling in one object (the last one wins, in the first one's place),
+# and the same section spelt in two cases (its keys are merged). Two values under keys equal
+# ignoring case are the same setting twice: ASP.NET stops with "A duplicate key", and so do we.
+# Stricter than ASP.NET: a section and a value under one name in two cases ({"r": {...}, "R": 1}),
+# which it would keep as "r:..." and "R", is refused. Comments are lost when the file is rewritten
+# (a file the settings do not change is kept byte for byte).
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def decode(data, where="broker configuration"):
+    """Text of the file's bytes: the encoding its byte order mark names, else UTF-8 (as .NET's StreamReader)."""
+    if not isinstance(data, bytes):
+        return data
+    encoding = "utf-8"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            data, encoding = data[len(bom):], name
+            break
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise BrokerConfigError(
+            "%s is not %s text (%s); fix or remove the file, it was left untouched" % (where, encoding.upper(), exc)
+        )
+
+
+def _without_comments(text, where):
+    """``text`` with comments blanked (newlines kept, so error positions stay right) and trailing commas dropped."""
+    out = []
+    i, n = 0, len(text)
+    last = None  # index in out of the last significant character outside strings and comments
+    while i < n:
+        char = text[i]
+        if char == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            last = len(out) - 1
+            i = j + 1
+        elif text.startswith("//", i):
+            j = i
+            while j < n and text[j] not in "\r\n":
+                j += 1
+            out.append(" " * (j - i))
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                raise BrokerConfigError("%s has a /* comment that is never closed; fix or remove the file, it was "
+                                        "left untouched" % where)
+            out.append(re.sub(r"[^\r\n]", " ", text[i:j + 2]))
+            i = j + 2
+        else:
+            if char in "}]" and last is not None and out[last] == ",":
+                out[last] = " "
+            out.append(char)
+            if not char.isspace():
+                last = len(out) - 1
+            i += 1
+    return "".join(out)
+
+
+def _merge_sections(first, second, where, path):
+    """Keys of ``second`` added to ``first`` (same section, spelt in another case), recursively."""
+    for key, value in second.items():
+        mine = find_key(first, key)
+        if mine is None:
+            first[key] = value
+        elif isinstance(first[mine], dict) and isinstance(value, dict):
+            _merge_sections(first[mine], value, where, path + (mine,))
+        else:
+            _duplicate(where, path + (mine,), path + (key,))
+    return first
+
+
+def _duplicate(where, one, other):
+    raise BrokerConfigError(
+        "%s: keys %r and %r are the same key for the broker (names are case-insensitive, and ASP.NET stops at "
+        "'A duplicate key'); remove one of them" % (where, ":".join(one), ":".join(other))
+    )
+
 
 def _pairs_hook(where):
     def hook(pairs):
         result = OrderedDict()
-        seen = {}
         for key, value in pairs:
-            low = key.lower()
-            if low in seen:
-                raise BrokerConfigError(
-                    "%s: keys %r and %r are the same key for the broker (names are case-insensitive); "
-                    "remove one of them" % (where, seen[low], key)
-                )
-            seen[low] = key
-            result[key] = value
+            if key in result:
+                result[key] = value  # the same spelling again: the last one wins, as Newtonsoft's JObject.Load
+                continue
+            other = find_key(result, key)
+            if other is None:
+                result[key] = value
+            elif isinstance(result[other], dict) and isinstance(value, dict):
+                _merge_sections(result[other], value, where, (other,))
+            else:
+                _duplicate(where, (other,), (key,))
         return result
     return hook
 
@@ -96,18 +185,11 @@ def parse(text, path=None):
     where = path or "broker configuration"
     if text is None:
         return OrderedDict()
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BrokerConfigError(
-                "%s is not UTF-8 text (%s); fix or remove the file, it was left untouched" % (where, exc)
-            )
-    body = text.lstrip("\ufeff")
+    body = decode(text, where).lstrip("\ufeff")
     if not body.strip():
         return OrderedDict()
     try:
-        data = json.loads(body, object_pairs_hook=_pairs_hook(where))
+        data = json.loads(_without_comments(body, where), object_pairs_hook=_pairs_hook(where))
     except ValueError as exc:
         if isinstance(exc, BrokerConfigError):
             raise
@@ -303,12 +385,7 @@ def plan(existing_text, settings, path=None):
     When merging changes nothing the existing text is returned unchanged, byte for byte,
     whatever its formatting.
     """
-    if isinstance(existing_text, bytes):
-        try:
-            existing_text = existing_text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BrokerConfigError("%s is not UTF-8 text (%s); fix or remove the file, it was left untouched"
-                                    % (path or "broker configuration", exc))
+    existing_text = decode(existing_text, path or "broker configuration")
     config = merge(existing_text, settings, path)
     if existing_text and existing_text.strip("\ufeff \t\r\n") and _same(parse(existing_text, path), config):
         return config, existing_text, False

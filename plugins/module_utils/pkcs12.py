@@ -28,7 +28,7 @@ __metaclass__ = type
 import hashlib
 import hmac
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, pfx_password
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
@@ -434,6 +434,18 @@ def run(params, check_mode=False):
         raise PfxError("password is empty; give the PFX a password (from a vault variable)")
     if encryption not in ENCRYPTIONS:
         raise PfxError("encryption %r is unknown; use one of %s" % (encryption, ", ".join(ENCRYPTIONS)))
+    charset = params.get("password_charset") or "ascii"
+    if charset not in pfx_password.CHARSETS:
+        raise PfxError("password_charset %r is unknown; use one of %s" % (charset, ", ".join(pfx_password.CHARSETS)))
+    warnings = []
+    if charset == "ascii":
+        refusal = pfx_password.problem(password, "linux")
+        if refusal:
+            raise PfxError(refusal + " For a PFX only Windows reads, set password_charset: any.")
+    else:
+        warning = pfx_password.problem(password, "windows")
+        if warning:
+            warnings.append(warning)
     key = certs.load_private_key(_read_input(params["privatekey_path"], "privatekey_path"), "privatekey_path",
                                  params.get("privatekey_passphrase"))
     leaf_and_chain = certs.load_certificates(_read_input(params["certificate_path"], "certificate_path"),
@@ -488,6 +500,8 @@ def run(params, check_mode=False):
         "checksum": None if write else hashlib.sha1(existing).hexdigest(),
         "diff": {"before": _describe(current), "after": _describe(wanted)},
     }
+    if warnings:
+        result["warnings"] = warnings
     if check_mode or not result["changed"]:
         return result
     if write:

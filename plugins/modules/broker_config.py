@@ -25,6 +25,9 @@ description:
     C(r.interpreters) base paths hold C(lib/libR.so); on Windows C(security.X509CertificateName) looks like C(CN=...)."
   - Host checks (group, certificate, C(libR.so)) run only for O(platform=linux), on the host that runs the module.
   - An existing file that is not valid JSON is refused with its path and the parse error, and left untouched.
+  - The existing file is read as the broker's ASP.NET Core 1.x JSON provider reads it, comments, trailing commas
+    and a UTF-16/UTF-32 byte order mark included; the same setting twice in two cases is refused. Comments are
+    not kept when the file is rewritten.
   - The file holds the PFX password, so it defaults to mode C(0640); give the broker's group read access with O(group).
   - For a Windows broker use the filter P(rtvs.remote.broker_config_render#filter) on the controller, which runs the same logic.
 author:

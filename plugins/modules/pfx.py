@@ -76,6 +76,18 @@ options:
     type: str
     choices: [compat, modern]
     default: compat
+  password_charset:
+    description:
+      - Which characters O(password) may hold.
+      - V(ascii) (the default) refuses a password with any character outside printable ASCII (0x20-0x7E, space to
+        C(~)). The Linux broker runs .NET Core 1.x on OpenSSL 1.0.x, which converts a PFX password to BMPString byte by
+        byte (openssl/openssl#3535 and openssl/openssl#6179), so it cannot open a PFX whose non-ASCII password was encoded correctly
+        (as this module does) and rtvsd refuses to start. Mono's C(X509Certificate2) refuses such a PFX too.
+      - V(any) accepts every character and warns about the others; use it only for a PFX that only Windows
+        (.NET Framework, which encodes the password correctly) reads.
+    type: str
+    choices: [ascii, any]
+    default: ascii
   friendly_name:
     description:
       - Friendly name stored with the certificate (shown by Windows certificate stores).

@@ -200,3 +200,37 @@ def test_run_stores_a_ca_given_twice_once_and_check_mode_writes_nothing(tmp_path
     assert not again["changed"] and again["reason"] is None
     assert again["checksum"] == written["checksum"]
     assert PASSWORD not in repr(again) and "password: ********" in again["diff"]["after"]
+
+
+def test_run_refuses_a_non_ascii_password_by_default_and_writes_nothing(tmp_path, pair):
+    key, cert = pair
+    (tmp_path / "b.key").write_bytes(certs.key_pem(key))
+    (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert]))
+    params = _run_params(tmp_path, password="p\u00e4ss-w\u00f6rd-\u20ac")
+    for check_mode in (True, False):
+        with pytest.raises(pkcs12.PfxError) as caught:
+            pkcs12.run(params, check_mode=check_mode)
+        message = str(caught.value)
+        assert "3 characters outside printable ASCII" in message and "OpenSSL 1.0.x" in message
+        assert "set password_charset: any" in message and "p\u00e4ss" not in message
+        assert not (tmp_path / "b.pfx").exists()
+    # the same with password_charset: ascii given explicitly
+    with pytest.raises(pkcs12.PfxError, match="outside printable ASCII"):
+        pkcs12.run(dict(params, password_charset="ascii"))
+    with pytest.raises(pkcs12.PfxError, match="password_charset 'utf8' is unknown; use one of ascii, any"):
+        pkcs12.run(dict(params, password_charset="utf8"))
+
+
+def test_run_with_password_charset_any_writes_and_warns(tmp_path, pair):
+    key, cert = pair
+    (tmp_path / "b.key").write_bytes(certs.key_pem(key))
+    (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert]))
+    params = _run_params(tmp_path, password="p\u00e4ss-w\u00f6rd", password_charset="any")
+    written = pkcs12.run(params)
+    assert written["changed"] and written["warnings"][0].startswith("WARNING: password has 2 characters")
+    assert pkcs12.open_pfx((tmp_path / "b.pfx").read_bytes(), "p\u00e4ss-w\u00f6rd").cert == cert
+    again = pkcs12.run(params)
+    assert not again["changed"] and len(again["warnings"]) == 1
+    # printable ASCII: no warning at all
+    ascii_params = _run_params(tmp_path, path=str(tmp_path / "c.pfx"), password_charset="any")
+    assert "warnings" not in pkcs12.run(ascii_params)
