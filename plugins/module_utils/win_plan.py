@@ -229,10 +229,18 @@ def desired_subject(known_subject, facts, fqdn):
 def certificate_plan(observed, thumbprint, subject, fqdn, chain=None, install_root=False):
     """What the certificate step does on this host, decided from the raw observations.
 
+    ``observed``: the gatherer's output, or the win_broker_info result (its ``observed`` is used).
+
     Returns ``todo`` ({import, chain, cleanup, key_acl}: bools), ``reasons`` (text per step),
     ``remove`` (our old certificates), ``conflicts`` (others that would shadow ours), ``fail``
     (message or None: the run must stop before changing anything), ``chain_add``, ``chain_skipped``.
     """
+    facts = observed if isinstance((observed or {}).get("observed"), dict) else None
+    if facts is not None:
+        observed = facts["observed"]
+    # Facts gathered for another Subject, or a gathering filter that may have left ours out: gather again.
+    gather = bool(facts is not None and not win_certs.same_subject(facts.get("certificate_subject"), subject)) \
+        or needs_second_gather(observed, subject) and not win_certs.find((observed or {}).get("stores"), thumbprint)
     stores = (_section(observed, "stores")[0]) or {}
     listeners = (_section(observed, "winrm")[0] or {}).get("listeners")
     thumb = win_certs.normalize_thumbprint(thumbprint)
@@ -259,6 +267,10 @@ def certificate_plan(observed, thumbprint, subject, fqdn, chain=None, install_ro
         "fail": cleanup["message"],
         "chain_add": chain_result["add"],
         "chain_skipped": chain_result["skipped"],
+        # win_certificate_store skips a thumbprint already in the store whose entry claims a key, so an
+        # entry whose key container is gone is removed first (ansible.windows win_certificate_store.ps1).
+        "replace_entry": bool(import_reason and win_certs.find(stores, thumb) is not None),
+        "gather": gather,
     }
 
 
