@@ -11,7 +11,7 @@ import base64
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import win_certs, win_plan
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, win_certs, win_plan
 
 
 def _observed(info):
@@ -87,6 +87,11 @@ def win_san_text(fqdn, subject_alt_names=None):
         raise AnsibleFilterError("win_san_text: %s" % exc)
 
 
+def win_r_support(version):
+    """{supported, range} for an R version, by the one rule in broker_rules (the broker accepts 3.2-3.9)."""
+    return {"supported": broker_rules.r_supported(version), "range": broker_rules.R_SUPPORTED_TEXT}
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -97,4 +102,5 @@ class FilterModule(object):
             "win_chain": win_chain,
             "win_leaf_pem": win_leaf_pem,
             "win_san_text": win_san_text,
+            "win_r_support": win_r_support,
         }

@@ -53,3 +53,8 @@ def test_plan_needs_the_info_result():
 def test_san_text_filter():
     assert win_broker.win_san_text("r.example.com", ["10.0.0.5"]) == \
         "2.5.29.17={text}DNS=r.example.com&IPAddress=10.0.0.5"
+
+
+@pytest.mark.parametrize("version, supported", [("3.6.3", True), ("3.2.0", True), ("4.0.0", False), ("3.1.3", False)])
+def test_r_support_uses_the_one_rule(version, supported):
+    assert win_broker.win_r_support(version) == {"supported": supported, "range": "3.2-3.9"}
