@@ -187,7 +187,9 @@ def derive(observed, subject=None, fqdn=None, min_dotnet_release=394254, now=Non
         "install_folder_source": install.get("source"),
         "broker_executable": install.get("broker_executable"),
         "rhost_executable": install.get("rhost_executable"),
-        "services": _section(observed, "services")[0] or {},
+        "services": _section(observed, "services")[0] or dict(
+            (name, {"name": None, "exists": False, "state": None, "start_mode": None, "username": None, "path": None})
+            for name in ("broker", "user_profile", "seclogon")),
         "machine_name": machine,
         "certificate_subject": searched,
         "broker_subject": broker_subject,

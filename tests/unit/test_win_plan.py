@@ -73,6 +73,7 @@ def test_every_section_failing_still_derives():
     assert set(facts["errors"]) >= {"os", "dotnet", "certificates", "winrm", "config", "firewall", "logs"}
     assert facts["certificates"] == [] and facts["dotnet"]["meets_minimum"] is False
     assert facts["certificate_subject"] == "CN=RTVS-WIN"
+    assert facts["services"]["broker"]["exists"] is False
 
 
 def test_derive_decides_r_support_and_dotnet_in_python():
