@@ -225,7 +225,9 @@ function Get-KeyFact {
                 $key.cng_key_name = $rsa.Key.KeyName
                 try {
                     # DACL_SECURITY_INFORMATION (0x4) | NCRYPT_SILENT_FLAG (0x40), as ansible.windows' _CertACLHelper.cs asks.
-                    $property = $rsa.Key.GetProperty('Security Descr', [System.Security.Cryptography.CngPropertyOptions]0x44)
+                    # [Enum]::ToObject: a PowerShell cast would refuse bits the enum does not name.
+                    $options = [Enum]::ToObject([System.Security.Cryptography.CngPropertyOptions], 0x44)
+                    $property = $rsa.Key.GetProperty('Security Descr', $options)
                     $descriptor = New-Object -TypeName System.Security.AccessControl.RawSecurityDescriptor -ArgumentList ([byte[]]$property.GetValue()), 0
                     $key.handle_sddl = $descriptor.GetSddlForm('Access')
                 }
