@@ -207,6 +207,7 @@ def locate(cert):
     name = unique_name(key)
     files = cert.get("key_files") or []
     order = CNG_FOLDERS if kind == "cng" else CAPI_FOLDERS
+
     def rank(entry):
         folder = order.index(entry.get("folder")) if entry.get("folder") in order else len(order)
         other_name = bool(name and str(entry.get("name") or "").lower() != name.lower())

@@ -66,8 +66,9 @@ def test_errors_of_one_section_are_data_not_a_failure():
 
 
 def test_every_section_failing_still_derives():
-    data = dict((k, {"error": "boom"}) for k in ("os", "dotnet", "vc_runtime", "r_installs", "services", "install",
-                                                  "stores", "winrm", "config", "firewall", "logs"))
+    sections = ("os", "dotnet", "vc_runtime", "r_installs", "services", "install", "stores", "winrm", "config",
+                "firewall", "logs")
+    data = dict((k, {"error": "boom"}) for k in sections)
     data["machine_name"] = "RTVS-WIN"
     facts = win_plan.derive(data, now=NOW)
     assert set(facts["errors"]) >= {"os", "dotnet", "certificates", "winrm", "config", "firewall", "logs"}
