@@ -1,17 +1,17 @@
 #!powershell
 
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Remove certificates that would shadow the broker's certificate: the broker takes the first
-# certificate whose Subject equals its configured name, searching LocalMachine Root, AuthRoot,
-# CA and My in that order, without checking expiry or the private key.
+# Removes the certificates the plan chose (plugins/module_utils/win_certs.py cleanup_plan): only
+# this collection's own, known by their friendly name. The choice is made in Python; this module
+# only deletes the listed thumbprints, and refuses any whose friendly name is not ours.
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 
 $spec = @{
     options = @{
-        subject = @{ type = 'str'; required = $true }
+        remove = @{ type = 'list'; elements = 'dict'; required = $true }
         keep_thumbprint = @{ type = 'str'; required = $true }
-        stores = @{ type = 'list'; elements = 'str'; default = @('Root', 'AuthRoot', 'CA', 'My') }
+        friendly_name = @{ type = 'str'; required = $true }
         require_kept = @{ type = 'bool'; default = $true }
     }
     supports_check_mode = $true
@@ -19,19 +19,25 @@ $spec = @{
 
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
-$subject = $module.Params.subject.Trim()
 $keep = ($module.Params.keep_thumbprint -replace '[^0-9A-Fa-f]', '').ToUpperInvariant()
+$friendlyName = $module.Params.friendly_name
 $allowedStores = @('Root', 'AuthRoot', 'CA', 'My')
 
 if ($keep.Length -ne 40) {
     $module.FailJson("keep_thumbprint must be a SHA-1 thumbprint (40 hex digits); got '$($module.Params.keep_thumbprint)'. Pass the thumbprint of the certificate the broker should use.")
 }
-if (-not $subject.StartsWith('CN=', [StringComparison]::OrdinalIgnoreCase)) {
-    $module.FailJson("subject must be the exact certificate Subject such as 'CN=r.example.com'; got '$subject'.")
+if (-not $friendlyName.StartsWith('RTVS broker ', [StringComparison]::OrdinalIgnoreCase)) {
+    $module.FailJson("friendly_name must be this collection's 'RTVS broker <fqdn>'; got '$friendlyName'. Only certificates the collection made are removed.")
 }
-foreach ($storeName in $module.Params.stores) {
-    if ($allowedStores -notcontains $storeName) {
-        $module.FailJson("stores may only contain $($allowedStores -join ', ') (the stores the broker searches); got '$storeName'.")
+foreach ($item in $module.Params.remove) {
+    if (-not $item.ContainsKey('store') -or -not $item.ContainsKey('thumbprint')) {
+        $module.FailJson("remove[] entries need store and thumbprint; got '$($item.Keys -join ', ')'.")
+    }
+    if ($allowedStores -notcontains $item.store) {
+        $module.FailJson("remove[].store may only be $($allowedStores -join ', ') (the stores the broker searches); got '$($item.store)'.")
+    }
+    if (($item.thumbprint -replace '[^0-9A-Fa-f]', '').Length -ne 40) {
+        $module.FailJson("remove[].thumbprint must be 40 hex digits; got '$($item.thumbprint)'.")
     }
 }
 
@@ -40,77 +46,57 @@ function Format-IsoDate {
     return $Date.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
 }
 
-function Get-MatchingCertificate {
-    param($Store)
-    $matching = @()
-    foreach ($cert in $Store.Certificates) {
-        if ([string]::Equals($cert.Subject, $subject, [StringComparison]::OrdinalIgnoreCase)) {
-            $matching += $cert
-        }
-    }
-    return , $matching
-}
-
-$removed = @()
-$kept = @()
-$before = @{}
-$after = @{}
-$keptInMy = $false
-$openFlags = 'ReadWrite, OpenExistingOnly'
-if ($module.CheckMode) {
-    $openFlags = 'ReadOnly, OpenExistingOnly'
-}
-
-# First pass (read-only): is the certificate to keep present in My? Nothing is removed if not.
+# Is the certificate to keep in My? Nothing is removed if not (not enforced in check mode, where the
+# import before this did not happen).
 $myStore = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Store -ArgumentList 'My', 'LocalMachine'
 $myStore.Open('ReadOnly, OpenExistingOnly')
 try {
-    foreach ($cert in (Get-MatchingCertificate -Store $myStore)) {
-        if ($cert.Thumbprint -eq $keep) {
-            $keptInMy = $true
-        }
-    }
+    $keptInMy = ($myStore.Certificates.Find('FindByThumbprint', $keep, $false).Count -gt 0)
 }
 finally {
     $myStore.Close()
 }
 if ($module.Params.require_kept -and -not $keptInMy -and -not $module.CheckMode) {
-    $module.FailJson("The certificate $keep with Subject '$subject' is not in LocalMachine\My, so nothing was removed. Import it first (ansible.windows.win_certificate_store) or set require_kept=false.")
+    $module.FailJson("The certificate $keep is not in LocalMachine\My, so nothing was removed. Import it first or set require_kept=false.")
 }
 
-foreach ($storeName in $module.Params.stores) {
-    $store = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Store -ArgumentList $storeName, 'LocalMachine'
+$removed = @()
+$skipped = @()
+$openFlags = 'ReadWrite, OpenExistingOnly'
+if ($module.CheckMode) {
+    $openFlags = 'ReadOnly, OpenExistingOnly'
+}
+foreach ($item in $module.Params.remove) {
+    $thumbprint = ($item.thumbprint -replace '[^0-9A-Fa-f]', '').ToUpperInvariant()
+    if ($thumbprint -eq $keep) {
+        $skipped += @{ store = $item.store; thumbprint = $thumbprint; reason = 'it is the certificate to keep' }
+        continue
+    }
+    $store = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Store -ArgumentList $item.store, 'LocalMachine'
     try {
         $store.Open($openFlags)
     }
     catch {
-        # A store that does not exist holds nothing to remove.
-        $before[$storeName] = @()
-        $after[$storeName] = @()
+        $skipped += @{ store = $item.store; thumbprint = $thumbprint; reason = "store cannot be opened: $($_.Exception.Message)" }
         continue
     }
     try {
-        $matching = Get-MatchingCertificate -Store $store
-        $before[$storeName] = @($matching | ForEach-Object { $_.Thumbprint })
-        $remaining = @()
-        foreach ($cert in $matching) {
-            if ($cert.Thumbprint -eq $keep) {
-                $kept += @{ store = $storeName; thumbprint = $cert.Thumbprint }
-                $remaining += $cert.Thumbprint
+        foreach ($cert in @($store.Certificates.Find('FindByThumbprint', $thumbprint, $false))) {
+            if (-not [string]::Equals($cert.FriendlyName, $friendlyName, [StringComparison]::OrdinalIgnoreCase)) {
+                $skipped += @{ store = $item.store; thumbprint = $thumbprint; reason = "friendly name '$($cert.FriendlyName)' is not '$friendlyName'" }
                 continue
             }
             $removed += @{
-                store = $storeName
+                store = $item.store
                 thumbprint = $cert.Thumbprint
                 subject = $cert.Subject
+                friendly_name = $cert.FriendlyName
                 not_after = Format-IsoDate -Date $cert.NotAfter
-                has_private_key = $cert.HasPrivateKey
             }
             if (-not $module.CheckMode) {
                 $store.Remove($cert)
             }
         }
-        $after[$storeName] = $remaining
     }
     finally {
         $store.Close()
@@ -119,9 +105,9 @@ foreach ($storeName in $module.Params.stores) {
 
 $module.Result.changed = ($removed.Count -gt 0)
 $module.Result.removed = $removed
-$module.Result.kept = $kept
+$module.Result.skipped = $skipped
 $module.Result.kept_in_my = $keptInMy
-$module.Diff.before = $before
-$module.Diff.after = $after
+$module.Diff.before = @{ removed = @() }
+$module.Diff.after = @{ removed = @($removed | ForEach-Object { "$($_.store)\$($_.thumbprint)" }) }
 
 $module.ExitJson()

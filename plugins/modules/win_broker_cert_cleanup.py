@@ -5,34 +5,37 @@
 DOCUMENTATION = r"""
 ---
 module: win_broker_cert_cleanup
-short_description: Remove certificates that would shadow the RTVS broker certificate on Windows
+short_description: Remove this collection's older RTVS broker certificates on Windows
 description:
   - The RTVS broker searches LocalMachine C(Root), C(AuthRoot), C(CA) and C(My) in that order and
     serves the first certificate whose Subject equals its configured name, without checking
     expiry or whether it has a private key. An old certificate with the same Subject therefore
     hides a freshly imported one.
-  - This module removes every certificate with exactly O(subject) (compared ignoring case) from
-    those stores, except the one with O(keep_thumbprint), and reports which it removed.
+  - Removes exactly the certificates listed in O(remove), as chosen by the
+    P(rtvs.remote.win_certificate_plan#filter) filter, and only when their friendly name is
+    O(friendly_name) (this collection's C(RTVS broker <fqdn>)). Certificates of other services with
+    the same Subject (the WinRM HTTPS listener's, AD CS auto-enrolled ones) are never removed; the
+    plan stops the run and lists them instead.
   - Private key files of removed certificates are left in place.
 version_added: 0.1.0
 options:
-  subject:
+  remove:
     description:
-      - Exact Subject, such as C(CN=r.example.com). Certificates whose Subject merely contains
-        this name are not touched.
-    type: str
+      - Certificates to remove, each a dict with C(store) (C(Root), C(AuthRoot), C(CA) or C(My)) and
+        C(thumbprint) (40 hex digits; spaces and colons are ignored). Other keys are ignored.
+    type: list
+    elements: dict
     required: true
   keep_thumbprint:
     description:
-      - SHA-1 thumbprint of the certificate to keep (40 hex digits; spaces and colons are ignored).
+      - SHA-1 thumbprint of the certificate the broker should use; never removed.
     type: str
     required: true
-  stores:
+  friendly_name:
     description:
-      - LocalMachine stores to clean; only C(Root), C(AuthRoot), C(CA) and C(My) are accepted.
-    type: list
-    elements: str
-    default: [Root, AuthRoot, CA, My]
+      - The friendly name a certificate must have to be removed; must start with C(RTVS broker ).
+    type: str
+    required: true
   require_kept:
     description:
       - Fail without removing anything when O(keep_thumbprint) is not in LocalMachine C(My), so
@@ -46,7 +49,7 @@ attributes:
     description: Reports what would be removed; stores are opened read-only.
   diff_mode:
     support: full
-    description: Thumbprints with the Subject per store, before and after.
+    description: The removed certificates as C(store\\thumbprint).
   idempotent:
     support: full
     description: A second run finds nothing to remove.
@@ -62,10 +65,11 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Remove older certificates for the broker's name
+- name: Remove this collection's older certificates chosen by the plan
   rtvs.remote.win_broker_cert_cleanup:
-    subject: CN=r.example.com
+    remove: "{{ plan.remove }}"
     keep_thumbprint: 0123456789ABCDEF0123456789ABCDEF01234567
+    friendly_name: RTVS broker r.example.com
   register: cleanup
 """
 
@@ -76,19 +80,20 @@ removed:
   type: list
   elements: dict
   contains:
-    store: {description: 'Store name.', type: str, sample: Root}
+    store: {description: 'Store name.', type: str, sample: My}
     thumbprint: {description: 'SHA-1 thumbprint.', type: str}
     subject: {description: 'Subject.', type: str}
+    friendly_name: {description: 'Friendly name.', type: str}
     not_after: {description: 'ISO 8601 UTC.', type: str}
-    has_private_key: {description: 'Whether it had a private key.', type: bool}
-kept:
-  description: Entries with O(keep_thumbprint) found in the cleaned stores.
+skipped:
+  description: Listed certificates left in place, with the reason (not ours, the one to keep, store not readable).
   returned: always
   type: list
   elements: dict
   contains:
     store: {description: 'Store name.', type: str}
     thumbprint: {description: 'SHA-1 thumbprint.', type: str}
+    reason: {description: 'Why it was not removed.', type: str}
 kept_in_my:
   description: Whether O(keep_thumbprint) is in LocalMachine C(My).
   returned: always

@@ -5,29 +5,43 @@
 DOCUMENTATION = r"""
 ---
 module: win_broker_info
-short_description: Read-only facts about the RTVS remote broker on a Windows host
+short_description: Facts about the RTVS remote broker on a Windows host (PowerShell gathers, Python decides)
 description:
-  - Gathers everything needed to judge whether R Remote Service for Visual Studio can serve
-    clients - the install folder (found from the broker service's C(--config) argument, else the newest
-    versioned folder under C(%ProgramFiles%\R Remote Service for Visual Studio)), broker service
-    (C(RRemoteService), or C(RHostBrokerService) as the docs call it), C(RUserProfileService),
-    C(seclogon), .NET Framework release, VC++ 2015+ x64 runtime, registered R installations,
-    certificates with the configured Subject in the stores the broker searches, whether
-    NETWORK SERVICE can read their private keys, the broker configuration file, firewall rules
-    and the newest broker log.
-  - Never changes the host.
-  - The C(rtvs.remote.windows_broker) role uses it for preflight and verification; the doctor
-    role consumes the same return structure.
+  - PowerShell (C(win_broker_info.ps1)) gathers raw observations on the host - services, registered R
+    installations, .NET and VC++ runtime, the install folder, certificates in LocalMachine C(Root),
+    C(AuthRoot), C(CA) and C(My) with their friendly name, key provider and every candidate key file
+    (C(Crypto\\RSA\\MachineKeys), C(RSA\\S-1-5-18), C(Crypto\\Keys), C(SystemKeys)) with its SDDL, WinRM
+    listeners, firewall rules, the configuration file's bytes and the newest broker log. Each section
+    that fails on the host (a stopped firewall service, an unreadable ACL, a locked log) comes back
+    as data in RV(errors) instead of failing the module.
+  - The action plugin then decides in Python (C(plugins/module_utils/win_plan.py), C(win_keys.py),
+    C(win_certs.py)) which certificate the broker serves, where each key is, whether NETWORK SERVICE
+    can read it (from the SDDL), whether R is supported, and decodes the configuration (UTF-8 with or
+    without BOM, UTF-16 with BOM) with the password masked. The configuration bytes never reach the result.
+  - When the configuration names an C(X509CertificateName) the first gathering did not include, the
+    certificate stores are read once more for it.
+  - Never changes the host. The C(rtvs.remote.windows_broker) role and the doctor role read the same result.
 version_added: 0.1.0
 extends_documentation_fragment:
   - rtvs.remote.read_only
 options:
   subject:
     description:
-      - Exact certificate Subject to look for, for example C(CN=r.example.com).
+      - Exact certificate Subject (Windows format) to list in RV(certificates), for example C(CN=r.example.com, O=Example).
       - Defaults to C(CN=<NetBIOS computer name>), which is what the broker uses when
         C(security.X509CertificateName) is not set.
     type: str
+  fqdn:
+    description:
+      - The broker's name; certificates whose Subject contains it are gathered, and those with the friendly
+        name C(RTVS broker <fqdn>) are marked RV(certificates[].ours).
+    type: str
+  thumbprints:
+    description:
+      - Certificates to gather whatever their Subject.
+    type: list
+    elements: str
+    default: []
   service_names:
     description:
       - Candidate names of the broker service, tried in order; the first that exists is reported.
@@ -47,8 +61,8 @@ options:
     default: [Microsoft.R.Host.Broker, Microsoft.R.Host]
   log_folder:
     description:
-      - Folder with the broker logs (environment variables are expanded).
-    type: path
+      - Folder with the broker logs (environment variables are expanded on the host).
+    type: str
     default: '%SystemRoot%\ServiceProfiles\NetworkService\AppData\Local\Temp'
   log_lines:
     description:
@@ -61,13 +75,17 @@ options:
     type: int
     default: 394254
 attributes:
+  action:
+    support: full
+    description: The decisions are made by the action plugin on the controller.
   platform:
     platforms: windows
     support: full
     description: Windows hosts over WinRM or PSRP only.
 notes:
-  - The C(config.text) and C(config.content) returns have the value of
-    C(security.X509CertificatePassword) replaced by C(********).
+  - The C(config.text) and C(config.content) returns have the values of C(security.X509CertificatePassword)
+    and C(secret) replaced by C(********).
+  - Never run on a real Windows host by this collection's tests; see docs/windows.md for what was verified where.
 seealso:
   - module: rtvs.remote.win_broker_cert_cleanup
   - module: ansible.windows.win_certificate_info
@@ -79,9 +97,10 @@ EXAMPLES = r"""
 - name: Gather broker facts
   rtvs.remote.win_broker_info:
     subject: CN=r.example.com
+    fqdn: r.example.com
   register: broker
 
-- name: The certificate the broker will pick is ours and readable by NETWORK SERVICE
+- name: The certificate the broker will pick is readable by NETWORK SERVICE
   ansible.builtin.assert:
     that:
       - (broker.certificates | selectattr('selected') | first).network_service_read
@@ -165,8 +184,18 @@ services:
     seclogon:
       description: C(seclogon), same keys as RV(services.broker).
       type: dict
+machine_name:
+  description: NetBIOS computer name.
+  returned: always
+  type: str
+  sample: RTVS-WIN
+broker_subject:
+  description: The Subject the broker looks for - C(security.X509CertificateName), else C(CN=<machine_name>).
+  returned: always
+  type: str
+  sample: CN=r.example.com
 certificate_subject:
-  description: The exact Subject searched for.
+  description: The exact Subject RV(certificates) lists (O(subject), else C(CN=<machine_name>)).
   returned: always
   type: str
   sample: CN=r.example.com
@@ -188,15 +217,39 @@ certificates:
     not_before: {description: 'ISO 8601 UTC.', type: str, sample: '2026-11-25T22:00:00Z'}
     not_after: {description: 'ISO 8601 UTC.', type: str, sample: '2027-11-25T22:00:00Z'}
     expired: {description: 'Whether not_after is in the past.', type: bool}
-    has_private_key: {description: 'Whether the store entry has a private key.', type: bool}
-    key_provider: {description: "C(cng), C(csp) or null.", type: str}
+    friendly_name: {description: 'Friendly name.', type: str, sample: RTVS broker r.example.com}
+    has_private_key: {description: 'Whether the store entry claims a private key.', type: bool}
+    dns_names: {description: 'DNS names of the certificate.', type: list, elements: str}
+    key_provider: {description: "C(csp) (CryptoAPI, by provider type, even when .NET returns RSACng), C(cng) or null.", type: str}
     key_file: {description: 'Private key file under C(%ProgramData%\Microsoft\Crypto), or null.', type: str}
-    key_error: {description: 'Why the key could not be located, or null.', type: str}
+    key_status: {description: "C(found), C(not_found), C(access_denied), C(error) or C(no_key).", type: str}
+    key_error: {description: 'Why the key could not be located or its ACL read, or null.', type: str}
     network_service_read:
-      description: Whether NETWORK SERVICE (directly or through Everyone, Authenticated Users, Users or SERVICE) may read
-        the key file and is not denied; null when there is no key file.
+      description: Whether NETWORK SERVICE (S-1-5-20, directly or through Everyone, Authenticated Users, Users or SERVICE)
+        may read the key, decided from the SDDL; null when the key or its ACL was not found.
       type: bool
     selected: {description: 'Whether the broker will pick this one (the first match).', type: bool}
+    ours: {description: "Whether it has this collection's friendly name C(RTVS broker <fqdn>).", type: bool}
+    used_by: {description: 'What else uses it (a WinRM listener), or null.', type: str}
+managed_certificates:
+  description: Certificates with this collection's friendly name in the four stores, whatever their Subject (same keys as RV(certificates)).
+  returned: always
+  type: list
+  elements: dict
+winrm_listeners:
+  description: WinRM listeners (transport, address, port, hostname, thumbprint).
+  returned: always
+  type: list
+  elements: dict
+errors:
+  description: Sections the host could not read, with the error (for example C(firewall) when the firewall service is stopped).
+  returned: always
+  type: dict
+  sample: {firewall: 'Exception from HRESULT: 0x800706D9'}
+observed:
+  description: Raw observations the certificate plan needs (C(machine_name), C(subject_contains), C(stores), C(winrm)); never the configuration bytes.
+  returned: always
+  type: dict
 config:
   description: The broker configuration file C(Microsoft.R.Host.Broker.Config.json) in the install folder.
   returned: always
@@ -206,8 +259,9 @@ config:
     exists: {description: 'Whether the file exists.', type: bool}
     text: {description: 'File text with the certificate password masked, or null.', type: str}
     parsed: {description: 'Whether the text is valid JSON.', type: bool}
-    error: {description: 'Read or parse error, or null.', type: str}
+    error: {description: 'Read, decode or parse error, or null.', type: str}
     content: {description: 'Parsed JSON (password masked), or null.', type: dict}
+    encoding: {description: "C(utf-8), C(utf-8-sig), C(utf-16-le) or C(utf-16-be); null when not read.", type: str}
 firewall_rules:
   description: Firewall rules named in O(firewall_rule_names), plus TCP rules whose local ports include O(port).
   returned: always
@@ -241,4 +295,5 @@ logs:
     tail: {description: 'Last O(log_lines) non-empty lines.', type: list, elements: str}
     error_lines: {description: "Last O(log_lines) lines mentioning error, fail, exception, not found or critical.",
                   type: list, elements: str}
+    error: {description: 'Why the log could not be read (it is shared for reading), or null.', type: str}
 """

@@ -39,7 +39,7 @@ def render(tmp_path):
     playbook.write_text(PLAYBOOK)
     out = tmp_path / "rendered.json"
 
-    def _render(existing, **extra):
+    def _render(existing, encoding="utf-8", verbosity=0, **extra):
         values = {
             "rtvs_fqdn": "rwin1.example.test",
             "out_path": str(out),
@@ -48,9 +48,9 @@ def render(tmp_path):
         }
         if existing is not None:
             values["windows_broker_config_current"] = {
-                "content": base64.b64encode(existing.encode("utf-8")).decode("ascii")}
+                "content": base64.b64encode(existing.encode(encoding)).decode("ascii")}
         values.update(extra)
-        result = run_playbook(str(playbook), values)
+        result = run_playbook(str(playbook), values, verbosity=verbosity)
         text = out.read_text(encoding="utf-8") if result.rc == 0 else None
         if out.exists():
             out.unlink()
@@ -98,3 +98,31 @@ def test_broken_json_fails_the_step(render):
     assert result.rc != 0
     assert text is None
     assert "json" in result.output.lower()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_utf16_and_bom_configs_render(render, encoding):
+    """Issue 13 finding 8: PowerShell 5.1's Out-File writes UTF-16 LE with a BOM; no UnicodeDecodeError."""
+    existing = '{"urls": "https://0.0.0.0:5444", "security": {"allowedGroup": "Benutzer \u00e4"}}'
+    if encoding == "utf-16-be":
+        existing = "\ufeff" + existing
+    result, text = render(existing, encoding=encoding, rtvs_allowed_group="Benutzer \u00e4")
+    assert result.rc == 0, result
+    assert json.loads(text)["security"]["allowedGroup"] == "Benutzer \u00e4"
+
+
+def test_real_subject_goes_to_the_config(render):
+    """Issue 13 finding 3: the certificate's real Subject, not CN=<fqdn>."""
+    subject = "CN=rwin1.example.test, OU=IT, O=Example Corp, C=US"
+    result, text = render(SHIPPED_13, windows_broker_subject=subject)
+    assert result.rc == 0, result
+    assert json.loads(text)["security"]["X509CertificateName"] == subject
+
+
+def test_existing_password_never_shown(render):
+    """Issue 13 finding 8: the current config's password is not in the output even at -vvvv."""
+    existing = json.dumps({"urls": "https://0.0.0.0:5444",
+                           "security": {"X509CertificatePassword": "Existing-Secret-77c2"}})
+    result, text = render(existing, verbosity=4)
+    assert result.rc == 0, result
+    assert "Existing-Secret-77c2" not in result.output

@@ -36,6 +36,8 @@ PLAYBOOK = """\
           thumbprint={{ windows_broker_thumbprint }}
           cert_changed={{ windows_broker_controller_cert is changed }}
           pfx_changed={{ windows_broker_controller_pfx is changed }}
+          subject={{ windows_broker_subject }}
+          chain={{ windows_broker_chain | length }}
       check_mode: false
 """
 
@@ -74,7 +76,8 @@ def test_check_real_check_real_and_compat_pfx(setup):
 
     first = run_playbook(str(playbook), extra, check=True, args=secret_args)
     assert first.rc == 0, first
-    assert read_report(report) == {"thumbprint": "", "cert_changed": "True", "pfx_changed": "False"}, \
+    assert read_report(report) == {"thumbprint": "", "cert_changed": "True", "pfx_changed": "False",
+                                   "subject": "CN=" + FQDN, "chain": "0"}, \
         "check mode: the certificate would be made, the PFX step waits for it"
     assert all(not os.path.exists(f) for f in files), "check mode wrote files"
 
@@ -90,11 +93,13 @@ def test_check_real_check_real_and_compat_pfx(setup):
 
     third = run_playbook(str(playbook), extra, check=True, args=secret_args)
     assert third.rc == 0, third
-    assert read_report(report) == {"thumbprint": real["thumbprint"], "cert_changed": "False", "pfx_changed": "False"}
+    assert read_report(report) == {"thumbprint": real["thumbprint"], "cert_changed": "False", "pfx_changed": "False",
+                                   "subject": "CN=" + FQDN, "chain": "0"}
 
     fourth = run_playbook(str(playbook), extra, args=secret_args)
     assert fourth.rc == 0, fourth
-    assert read_report(report) == {"thumbprint": real["thumbprint"], "cert_changed": "False", "pfx_changed": "False"}
+    assert read_report(report) == {"thumbprint": real["thumbprint"], "cert_changed": "False", "pfx_changed": "False",
+                                   "subject": "CN=" + FQDN, "chain": "0"}
     assert snapshot(files) == before, "an unchanged run rewrote a file"
 
     # Real openssl reads the PFX with the password and names the compat algorithms.

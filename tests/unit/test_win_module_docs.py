@@ -68,11 +68,17 @@ def ps_spec(name):
     return options
 
 
+def info_action_spec():
+    from ansible_collections.rtvs.remote.plugins.action import win_broker_info as action
+    return action
+
+
 @pytest.mark.parametrize("name", MODULES)
-def test_documented_options_match_the_powershell_spec(name):
+def test_documented_options_match_the_spec(name):
+    """win_broker_cert_cleanup: its PowerShell $spec; win_broker_info: its action plugin's spec."""
     doc = yaml.safe_load(doc_strings(name)["DOCUMENTATION"])
     documented = doc["options"]
-    spec = ps_spec(name)
+    spec = ps_spec(name) if name != "win_broker_info" else info_action_spec().LOCAL_SPEC
     assert set(documented) == set(spec)
     for option, ps in spec.items():
         entry = documented[option]
@@ -128,30 +134,54 @@ def test_flow_mapping_with_a_comma_is_caught():
         walk_return(broken, "RETURN")
 
 
-def test_info_returns_what_the_ps1_sets():
-    """Every top-level key the module sets on $module.Result is documented, and vice versa."""
-    with open(os.path.join(ROOT, "plugins", "modules", "win_broker_info.ps1")) as handle:
-        source = handle.read()
-    set_keys = set(re.findall(r"\$module\.Result\.(\w+) =", source)) - {"changed"}
+def test_info_passes_only_options_the_ps1_accepts():
+    action = info_action_spec()
+    spec = ps_spec("win_broker_info")
+    assert set(action.PASSED) | {"subject_contains", "sections"} <= set(spec)
+    for option in action.PASSED:
+        assert spec[option].get("default") == action.LOCAL_SPEC[option].get("default"), option
+
+
+def _derived():
+    import datetime
+    import json
+    from ansible_collections.rtvs.remote.plugins.module_utils import win_plan
+    with open(os.path.join(ROOT, "tests", "unit", "fixtures", "windows", "winrm_listener_shadow.json")) as handle:
+        observed = json.load(handle)
+    facts = win_plan.derive(observed, "CN=r.example.com", "r.example.com", now=datetime.datetime(2027, 1, 1))
+    facts["observed"] = info_action_spec().public_observations(observed)
+    return facts
+
+
+def test_info_returns_what_is_documented():
+    """Every top-level key the action plugin returns is documented, and vice versa."""
     documented = set(yaml.safe_load(doc_strings("win_broker_info")["RETURN"]))
-    assert set_keys == documented
+    assert set(_derived()) == documented
 
 
-@pytest.mark.parametrize("function, return_key", [
-    ("Get-CertificateFact", "certificates"),
-    ("Get-ServiceFact", "services.broker"),
-    ("Get-ConfigFact", "config"),
-    ("Get-DotNetFact", None),
-])
-def test_info_nested_keys_are_documented(function, return_key):
-    """Keys of the hashtables the info module builds match the documented `contains`."""
+@pytest.mark.parametrize("return_key", ["certificates", "config", "dotnet", "logs"])
+def test_info_nested_keys_are_documented(return_key):
+    documented = yaml.safe_load(doc_strings("win_broker_info")["RETURN"])[return_key]["contains"]
+    value = _derived()[return_key]
+    value = value[0] if isinstance(value, list) else value
+    assert set(value) == set(documented), return_key
+
+
+def test_info_result_never_holds_the_config_bytes():
+    assert "bytes_b64" not in str(_derived())
+
+
+def test_every_ps1_section_is_wrapped():
+    """Finding 5: each gathered section runs through Invoke-Section, so one failing section is data."""
     with open(os.path.join(ROOT, "plugins", "modules", "win_broker_info.ps1")) as handle:
         source = handle.read()
-    body = source.split("function %s {" % function, 1)[1].split("\nfunction ", 1)[0]
-    table = re.search(r"\$fact = @\{(.*?)\n?\s*\}\n", body, re.S) or re.search(r"return @\{(.*?)\n\s*\}\n", body, re.S)
-    assert table, function
-    keys = set(re.findall(r"(?:^|;|\n)\s*(\w+) = ", table.group(1)))
-    documented = yaml.safe_load(doc_strings("win_broker_info")["RETURN"])
-    for part in (return_key or "dotnet").split("."):
-        documented = documented[part] if part in documented else documented["contains"][part]
-    assert keys == set(documented["contains"]), function
+    results = re.findall(r"^\$module\.Result\.(\w+) = (.*)$", source, re.M)
+    for key, value in results:
+        if key in ("changed", "machine_name", "subject_contains", "install"):
+            continue
+        assert value.startswith("Invoke-Section -Name '%s'" % key), key
+    assert "$install = Invoke-Section -Name 'install'" in source
+    firewall = source.split("function Get-FirewallFact", 1)[1].split("\nfunction ", 1)[0]
+    assert "HNetCfg.FwPolicy2" in firewall
+    log = source.split("function Get-LogFact", 1)[1].split("\nfunction ", 1)[0]
+    assert log.index("try {") < log.index("System.IO.FileStream")
