@@ -1,35 +1,99 @@
 #!/usr/bin/env bash
-# The collection builds, the tarball installs (offline; dependencies from the PyPI `ansible` wheel),
-# and ansible-doc renders every module, filter and role from the *installed* copy.
+# What a user of the tarball gets, with nothing of this checkout around it:
+#  1. the collection builds and the tarball holds only what users need (no development files);
+#  2. it installs (offline) next to ONLY the collections galaxy.yml declares, into a clean venv with
+#     only the runtime requirements.txt (cached, keyed by it), HOME elsewhere, an empty ansible.cfg;
+#  3. there ansible-doc renders every module, filter and role from the installed copy, and the site
+#     and doctor playbooks pass --syntax-check (every module and role name resolves);
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$ROOT"
+fail() { echo "FAIL: $*"; exit 1; }
+
+# --- 1. build, and what the tarball holds
 ansible-galaxy collection build --force --output-path "$work/dist" . >/dev/null
 tarball=$(ls "$work"/dist/rtvs-remote-*.tar.gz)
 echo "built $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB)"
-deps=${ANSIBLE_COLLECTIONS_PATH#*:}   # the extracted collections, without this checkout
-ANSIBLE_COLLECTIONS_PATH="$work/installed:$deps" \
-  ansible-galaxy collection install --offline -p "$work/installed" "$tarball" >/dev/null
-export ANSIBLE_COLLECTIONS_PATH="$work/installed:$deps"
-test -f "$work/installed/ansible_collections/rtvs/remote/MANIFEST.json"
-for f in plugins/modules/*.py; do
-  [ -e "$f" ] || continue
+tar tzf "$tarball" | sed 's#^\./##; s#/$##' | grep . > "$work/contents"
+allowed_top='^(MANIFEST\.json|FILES\.json|README\.md|LICENSE|CHANGELOG\.md|requirements\.txt|requirements\.yml|bindep\.txt|changelogs|docs|inventories|meta|playbooks|plugins|roles)(/|$)'
+if grep -Ev "$allowed_top" "$work/contents" > "$work/unexpected"; then
+  fail "the tarball holds files users do not need (add them to build_ignore in galaxy.yml):
+$(cat "$work/unexpected")"
+fi
+for dev in Makefile ansible.cfg requirements-dev.txt constraints.txt collections.txt scripts molecule tests bench .ci; do
+  if grep -Eq "^$dev(/|$)" "$work/contents"; then fail "development file $dev in the tarball"; fi
+done
+grep -Eq '(^|/)(__pycache__|\.pytest_cache)(/|$)|\.pyc$' "$work/contents" && fail "build artefacts in the tarball"
+for need in LICENSE README.md requirements.txt meta/runtime.yml plugins/modules/pfx.py roles/linux_broker/meta/argument_specs.yml \
+            playbooks/site.yml playbooks/doctor.yml; do
+  grep -qx "$need" "$work/contents" || fail "$need missing from the tarball"
+done
+echo "tarball: $(wc -l < "$work/contents") entries, no development files"
+
+# --- 2. a clean venv (runtime requirements only) and only the declared collections
+rt_key=$(cat requirements.txt constraints.txt | sha256sum | cut -c1-16)
+RT_VENV="$RTVS_CACHE/venv-$rt_key"
+if [ ! -f "$RT_VENV/.complete" ]; then
+  echo "creating runtime-only venv $RT_VENV"
+  rm -rf "$RT_VENV"
+  python3 -m venv "$RT_VENV"
+  "$RT_VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt -c constraints.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+  touch "$RT_VENV/.complete"
+fi
+extracted=${ANSIBLE_COLLECTIONS_PATH#*:}   # the collections cache, without this checkout
+mkdir -p "$work/deps/ansible_collections"
+for dep in $("$RT_VENV/bin/python" -c 'import sys, yaml; print(" ".join(yaml.safe_load(open(sys.argv[1]))["dependencies"]))' galaxy.yml); do
+  ns=${dep%%.*} name=${dep#*.}
+  [ -d "$extracted/ansible_collections/$ns/$name" ] || fail "declared dependency $dep is not in $extracted (add it to collections.txt)"
+  mkdir -p "$work/deps/ansible_collections/$ns"
+  ln -s "$extracted/ansible_collections/$ns/$name" "$work/deps/ansible_collections/$ns/$name"
+done
+echo "declared collections: $(cd "$work/deps/ansible_collections" && echo */* | tr ' ' ',')"
+: > "$work/ansible.cfg"
+mkdir -p "$work/home"
+clean_env=(env -i PATH="$RT_VENV/bin:/usr/bin:/bin" HOME="$work/home" LANG=C.UTF-8
+  ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$work/installed:$work/deps"
+  ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false ANSIBLE_LOCAL_TEMP="$work/tmp")
+"${clean_env[@]}" ansible-galaxy collection install --offline -p "$work/installed" "$tarball" >/dev/null
+test -f "$work/installed/ansible_collections/rtvs/remote/MANIFEST.json" || fail "tarball did not install"
+"${clean_env[@]}" ansible-galaxy collection list > "$work/list"
+grep -Eq '^(azure\.azcollection|community\.crypto|ansible\.posix) ' "$work/list" && fail "an undeclared collection is visible: $(cat "$work/list")"
+
+# --- 3. ansible-doc and --syntax-check from the installed copy, outside this checkout
+inst="$work/installed/ansible_collections/rtvs/remote"
+cd "$work"
+for f in "$inst"/plugins/modules/*.py; do
   name=$(basename "$f" .py)
   [ "$name" = __init__ ] && continue
-  ansible-doc "rtvs.remote.$name" > "$work/doc.txt"
-  grep -q "OPTIONS" "$work/doc.txt" || { echo "ansible-doc rtvs.remote.$name rendered no OPTIONS"; exit 1; }
+  "${clean_env[@]}" ansible-doc "rtvs.remote.$name" > "$work/doc.txt" || fail "ansible-doc rtvs.remote.$name"
+  grep -q "OPTIONS" "$work/doc.txt" || fail "ansible-doc rtvs.remote.$name rendered no OPTIONS"
   echo "ansible-doc ok: rtvs.remote.$name"
 done
-for f in plugins/filter/*.yml; do
+for f in "$inst"/plugins/filter/*.yml; do
   [ -e "$f" ] || continue
   name=$(basename "$f" .yml)
-  ansible-doc -t filter "rtvs.remote.$name" >/dev/null
+  "${clean_env[@]}" ansible-doc -t filter "rtvs.remote.$name" >/dev/null || fail "ansible-doc -t filter rtvs.remote.$name"
   echo "ansible-doc ok: filter rtvs.remote.$name"
 done
-for role in roles/*/; do
-  [ -f "$role/meta/argument_specs.yml" ] || { echo "role $role has no meta/argument_specs.yml"; exit 1; }
-  ansible-doc -t role "rtvs.remote.$(basename "$role")" >/dev/null
+for role in "$inst"/roles/*/; do
+  [ -f "$role/meta/argument_specs.yml" ] || fail "role $role has no meta/argument_specs.yml"
+  "${clean_env[@]}" ansible-doc -t role "rtvs.remote.$(basename "$role")" >/dev/null || fail "ansible-doc -t role $(basename "$role")"
   echo "ansible-doc ok: role rtvs.remote.$(basename "$role")"
 done
+for pb in site doctor linux windows; do
+  "${clean_env[@]}" ansible-playbook --syntax-check -i localhost, "rtvs.remote.$pb" > "$work/syntax.txt" 2>&1 \
+    || fail "ansible-playbook --syntax-check rtvs.remote.$pb with only the declared collections:
+$(cat "$work/syntax.txt")"
+  echo "syntax-check ok: rtvs.remote.$pb (declared collections only)"
+done
+# The check can fail: a playbook calling an undeclared collection is refused in this environment.
+printf -- '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: Undeclared\n      community.crypto.x509_certificate_info: {path: /x}\n' > "$work/undeclared.yml"
+if "${clean_env[@]}" ansible-playbook --syntax-check -i localhost, "$work/undeclared.yml" >/dev/null 2>&1; then
+  fail "a playbook using an undeclared collection passed --syntax-check: the environment is not clean"
+fi
+cd "$ROOT"
+
