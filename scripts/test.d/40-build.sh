@@ -28,7 +28,7 @@ for dev in Makefile ansible.cfg requirements-dev.txt constraints.txt collections
   if grep -Eq "^$dev(/|$)" "$work/contents"; then fail "development file $dev in the tarball"; fi
 done
 grep -Eq '(^|/)(__pycache__|\.pytest_cache)(/|$)|\.pyc$' "$work/contents" && fail "build artefacts in the tarball"
-for need in LICENSE README.md requirements.txt meta/runtime.yml plugins/modules/pfx.py roles/linux_broker/meta/argument_specs.yml \
+for need in LICENSE README.md requirements.txt meta/runtime.yml plugins/modules/pfx.py roles/linux_broker/meta/argument_specs.yml inventories/example/group_vars/all/vault.yml \
             playbooks/site.yml playbooks/doctor.yml; do
   grep -qx "$need" "$work/contents" || fail "$need missing from the tarball"
 done
@@ -97,3 +97,55 @@ if "${clean_env[@]}" ansible-playbook --syntax-check -i localhost, "$work/undecl
 fi
 cd "$ROOT"
 
+
+# --- 4. the README's fleet commands, verbatim, against inventories/example (there is no real fleet:
+# each playbook line also gets --list-hosts, and --syntax-check/--list-tags once; inventories/prod
+# becomes inventories/example). --ask-vault-pass reads the example vault password from stdin: setsid
+# leaves no controlling terminal, so the prompt falls back to stdin as it does in CI.
+vault_pw="$ROOT/tests/fixtures/example-vault-password"
+sed -n '/<!-- fleet-commands/,/<!-- \/fleet-commands -->/p' README.md | grep -E '^(make|ansible)' > "$work/fleet"
+[ "$(wc -l < "$work/fleet")" -ge 5 ] || fail "README fleet-commands block not found or too short"
+grep -q 'make site INVENTORY=inventories/prod SITE_ARGS=' "$work/fleet" || fail "README has no make site INVENTORY=... SITE_ARGS=... line"
+while IFS= read -r line; do
+  cmd=${line//inventories\/prod/inventories\/example}
+  case "$cmd" in
+    make\ site*)
+      cmd=${cmd/SITE_ARGS=\"/SITE_ARGS=\"--list-hosts }
+      runner=() ;;
+    ansible-playbook*)
+      cmd="$cmd --list-hosts"
+      runner=("${clean_env[@]}") ;;
+    *) runner=("${clean_env[@]}") ;;
+  esac
+  echo "README: $line"
+  if ! (cd "$ROOT" && setsid "${runner[@]}" bash -c "$cmd" < "$vault_pw" > "$work/out" 2>&1); then
+    fail "README command failed: $cmd
+$(cat "$work/out")"
+  fi
+  grep -q '\[WARNING\]' "$work/out" && fail "README command warns: $cmd
+$(cat "$work/out")"
+  case "$cmd" in
+    ansible-inventory*--graph*)
+      grep -q 'rtvs_linux' "$work/out" && grep -q 'rtvs_windows' "$work/out" || fail "graph lacks the groups: $(cat "$work/out")"
+      grep -q '@vault' "$work/out" && fail "bogus vault group in the graph: $(cat "$work/out")" ;;
+    *--list-hosts*)
+      grep -Eq 'rserver1\.example\.com|rwin1\.example\.com' "$work/out" || fail "no hosts listed: $cmd
+$(cat "$work/out")" ;;
+  esac
+done < "$work/fleet"
+# The folder inventory decrypts group_vars/all/vault.yml with the prompted password ...
+(cd "$ROOT" && setsid "${clean_env[@]}" ansible-inventory -i inventories/example --host rserver1.example.com --ask-vault-pass < "$vault_pw") > "$work/host.json" 2>/dev/null
+grep -q '"vault_rtvs_pfx_password": "REPLACE-ME-with-a-long-random-password"' "$work/host.json" || fail "vault.yml not decrypted: $(cat "$work/host.json")"
+# ... and a wrong password is refused (the check above can fail).
+if (cd "$ROOT" && echo wrong | setsid "${clean_env[@]}" ansible-inventory -i inventories/example --host rserver1.example.com --ask-vault-pass) >/dev/null 2>&1; then
+  fail "a wrong vault password was accepted"
+fi
+for pb in site doctor; do
+  (cd "$ROOT" && "${clean_env[@]}" ansible-playbook "rtvs.remote.$pb" -i inventories/example --syntax-check) >/dev/null \
+    || fail "syntax-check of rtvs.remote.$pb with inventories/example"
+done
+(cd "$ROOT" && "${clean_env[@]}" ansible-playbook rtvs.remote.site -i inventories/example --list-tags) > "$work/tags"
+for tag in rtvs_preflight rtvs_certificate rtvs_config rtvs_firewall rtvs_users rtvs_health rtvs_azure; do
+  grep -q "$tag" "$work/tags" || fail "README documents tag $tag, the site playbook lacks it"
+done
+echo "README fleet commands ok against inventories/example ($(wc -l < "$work/fleet") commands)"
