@@ -99,3 +99,22 @@ def test_no_invented_urls_in_galaxy():
     for key in ("repository", "issues", "documentation", "homepage"):
         value = meta.get(key) or ""
         assert ".invalid" not in value and "example." not in value, (key, value)
+
+
+def test_repository_ansible_cfg_checks_host_keys():
+    """Fleet runs use ansible.cfg: it must not turn host key checking off for everyone."""
+    import configparser
+    cfg = configparser.ConfigParser()
+    cfg.read(os.path.join(ROOT, "ansible.cfg"))
+    assert cfg.get("defaults", "host_key_checking", fallback="True").lower() in ("true", "yes", "1")
+    ssh_args = cfg.get("ssh_connection", "ssh_args", fallback="")
+    assert "StrictHostKeyChecking" not in ssh_args and "UserKnownHostsFile" not in ssh_args
+
+
+def test_throwaway_test_hosts_skip_host_keys_in_their_own_inventories():
+    """... while the local test hosts (new keys with every container) skip it where they are defined."""
+    testhost = open(os.path.join(ROOT, "scripts", "testhost.sh")).read()
+    assert "ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null" in testhost
+    for rel in ("tests/reliability/rel_hosts.py", "bench/hosts.py"):
+        text = open(os.path.join(ROOT, rel)).read()
+        assert "StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null" in text, rel
