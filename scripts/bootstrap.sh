@@ -10,7 +10,9 @@
 #   scripts/bootstrap.sh testhost       controller, plus local test hosts (make site without an
 #        inventory): podman, runc, mmdebstrap, uidmap, and netavark + aardvark-dns, podman's
 #        network backend with DNS between containers (without them Debian's podman falls back to
-#        CNI, where test hosts cannot resolve each other's names); .work/containers.conf.
+#        CNI, where test hosts cannot resolve each other's names), and iptables, which netavark runs to
+#        set up the network (without it every `podman run --network` fails with "netavark: No such
+#        file or directory"); .work/containers.conf.
 #   scripts/bootstrap.sh test           testhost, plus what only the test suite uses: acl
 #        (setfacl/getfacl in the key-access tests) and a venv with requirements-dev.txt as well.
 # A real fleet run never installs podman. Safe to rerun: installs only what dpkg lacks.
@@ -22,8 +24,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PART=${1:-controller}
 case "$PART" in
   controller) apt_packages=(openssh-client openssl make) ;;
-  testhost) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns) ;;
-  test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns acl) ;;
+  testhost) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns iptables) ;;
+  test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns iptables acl) ;;
   *) die "unknown part '$PART' (use controller, testhost or test)" ;;
 esac
 
