@@ -2,7 +2,8 @@
 # What a user of the tarball gets, with nothing of this checkout around it:
 #  1. the collection builds and the tarball holds only what users need (no development files);
 #  2. it installs (offline) next to ONLY the collections galaxy.yml declares, into a clean venv with
-#     only the runtime requirements.txt (cached, keyed by it), HOME elsewhere, an empty ansible.cfg;
+#     only ansible-core and the EE requirements (meta/ee-requirements.txt), HOME elsewhere, an empty
+#     ansible.cfg; the controller-side modules run there (the EE requirements are complete);
 #  3. there ansible-doc renders every module, filter and role from the installed copy, and the site
 #     and doctor playbooks pass --syntax-check (every module and role name resolves);
 set -euo pipefail
@@ -34,14 +35,18 @@ for need in LICENSE README.md requirements.txt meta/runtime.yml plugins/modules/
 done
 echo "tarball: $(wc -l < "$work/contents") entries, no development files"
 
-# --- 2. a clean venv (runtime requirements only) and only the declared collections
-rt_key=$(cat requirements.txt constraints.txt | sha256sum | cut -c1-16)
-RT_VENV="$RTVS_CACHE/venv-$rt_key"
+# --- 2. a clean venv with what an execution environment gets: ansible-core (the version CI pins) and
+# the collection's EE Python requirements (meta/ee-requirements.txt, the same packages as the runtime
+# requirements.txt; a unit test keeps them equal), cached and keyed by both; only the declared collections
+core_pin=$(grep '^ansible-core==' constraints.txt)
+rt_key=$( { echo "$core_pin"; cat meta/ee-requirements.txt constraints.txt; } | sha256sum | cut -c1-16)
+RT_VENV="$RTVS_CACHE/venv-ee-$rt_key"
 if [ ! -f "$RT_VENV/.complete" ]; then
-  echo "creating runtime-only venv $RT_VENV"
+  echo "creating clean venv $RT_VENV ($core_pin + meta/ee-requirements.txt)"
   rm -rf "$RT_VENV"
   python3 -m venv "$RT_VENV"
-  "$RT_VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt -c constraints.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+  grep -v '^ansible-core' constraints.txt > "$work/constraints.txt"
+  "$RT_VENV/bin/pip" install -q --disable-pip-version-check "$core_pin" -r meta/ee-requirements.txt -c "$work/constraints.txt" 2>&1 | { grep -v "^WARNING: Location" || true; }
   touch "$RT_VENV/.complete"
 fi
 extracted=${ANSIBLE_COLLECTIONS_PATH#*:}   # the collections cache, without this checkout
@@ -95,6 +100,53 @@ printf -- '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: Unde
 if "${clean_env[@]}" ansible-playbook --syntax-check -i localhost, "$work/undeclared.yml" >/dev/null 2>&1; then
   fail "a playbook using an undeclared collection passed --syntax-check: the environment is not clean"
 fi
+# The EE requirements are complete: the controller-side modules make a key, certificate and PFX, and
+# the WinRM connection plugin's library imports, in that environment.
+cat > "$work/ee_modules.yml" <<'YML'
+- name: Controller-side modules in the clean environment
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Key and certificate
+      rtvs.remote.broker_certificate:
+        path: "{{ out }}/broker.crt"
+        privatekey_path: "{{ out }}/broker.key"
+        fqdn: ee.example.test
+        source: selfsigned
+    - name: PFX
+      rtvs.remote.pfx:
+        path: "{{ out }}/broker.pfx"
+        certificate_path: "{{ out }}/broker.crt"
+        privatekey_path: "{{ out }}/broker.key"
+        password: ee-check-only
+YML
+mkdir -p "$work/ee_out"
+"${clean_env[@]}" ansible-playbook -i localhost, -e "out=$work/ee_out" -e "ansible_python_interpreter=$RT_VENV/bin/python" \
+  "$work/ee_modules.yml" > "$work/ee_run.txt" 2>&1 || fail "modules failed in the clean EE-requirements venv:
+$(cat "$work/ee_run.txt")"
+test -s "$work/ee_out/broker.pfx" || fail "no PFX made in the clean venv"
+"$RT_VENV/bin/python" -c 'import winrm, cryptography' || fail "pywinrm/cryptography missing from meta/ee-requirements.txt"
+echo "EE requirements complete: modules ran, winrm imports (venv $(basename "$RT_VENV"))"
+# ansible-builder (own cached venv, as scripts/ee-build.sh makes it) reads meta/execution-environment.yml
+# from the installed collection, and the example EE definition in docs/ee gives a valid build context.
+tools="$RTVS_CACHE/ee-tools-3.2.0-26.10.0"
+if [ ! -f "$tools/.complete" ]; then
+  rm -rf "$tools" && python3 -m venv "$tools"
+  "$tools/bin/pip" install -q ansible-builder==3.2.0 ansible-navigator==26.10.0 2>&1 | { grep -v "^WARNING: Location" || true; }
+  touch "$tools/.complete"
+fi
+"$tools/bin/ansible-builder" introspect "$work/installed" > "$work/introspect.txt"
+for want in "cryptography>=38.0  # from collection rtvs.remote" "pywinrm>=0.4.3  # from collection rtvs.remote" \
+            "openssh-client [platform:dpkg]  # from collection rtvs.remote"; do
+  grep -qF "$want" "$work/introspect.txt" || fail "ansible-builder introspect lacks '$want':
+$(cat "$work/introspect.txt")"
+done
+mkdir -p "$work/ee" && cp "$ROOT"/docs/ee/* "$work/ee/" && cp "$tarball" "$work/ee/"
+(cd "$work/ee" && "$tools/bin/ansible-builder" create -c context >/dev/null) || fail "ansible-builder create on docs/ee failed"
+test -f "$work/ee/context/_build/collections/$(basename "$tarball")" || fail "the example EE context lacks the collection tarball"
+grep -q "ansible-galaxy collection install" "$work/ee/context/Containerfile" || fail "the example EE context installs no collections"
+echo "EE: ansible-builder introspect lists the collection's requirements; docs/ee builds a valid context"
 cd "$ROOT"
 
 

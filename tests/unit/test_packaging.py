@@ -118,3 +118,14 @@ def test_throwaway_test_hosts_skip_host_keys_in_their_own_inventories():
     for rel in ("tests/reliability/rel_hosts.py", "bench/hosts.py"):
         text = open(os.path.join(ROOT, rel)).read()
         assert "StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null" in text, rel
+
+
+def test_ee_requirements_are_the_runtime_requirements_without_ansible_core():
+    """meta/ee-requirements.txt (what an EE adds) = requirements.txt minus ansible-core (the EE brings it)."""
+    runtime = set(requirement_names("requirements.txt")) - {"ansible-core"}
+    assert set(requirement_names("meta/ee-requirements.txt")) == runtime
+    with open(os.path.join(ROOT, "meta", "execution-environment.yml")) as handle:
+        ee = yaml.safe_load(handle)
+    assert ee["version"] == 1
+    assert ee["dependencies"] == {"python": "meta/ee-requirements.txt", "system": "meta/ee-bindep.txt"}
+    assert os.path.isfile(os.path.join(ROOT, ee["dependencies"]["system"]))
