@@ -1,5 +1,4 @@
 """controller_dir_exposure: warn when the controller's key folder could be committed to git."""
-import os
 import subprocess
 
 import pytest
