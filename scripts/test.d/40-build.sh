@@ -39,13 +39,13 @@ echo "tarball: $(wc -l < "$work/contents") entries, no development files"
 # the collection's EE Python requirements (meta/ee-requirements.txt, the same packages as the runtime
 # requirements.txt; a unit test keeps them equal), cached and keyed by both; only the declared collections
 core_pin=$(grep '^ansible-core==' constraints.txt)
-rt_key=$( { echo "$core_pin"; cat meta/ee-requirements.txt constraints.txt; } | sha256sum | cut -c1-16)
+grep -E '^(cryptography|pywinrm)==' constraints.txt > "$work/constraints.txt"
+rt_key=$( { echo "$core_pin"; cat meta/ee-requirements.txt "$work/constraints.txt"; } | sha256sum | cut -c1-16)
 RT_VENV="$RTVS_CACHE/venv-ee-$rt_key"
 if [ ! -f "$RT_VENV/.complete" ]; then
   echo "creating clean venv $RT_VENV ($core_pin + meta/ee-requirements.txt)"
   rm -rf "$RT_VENV"
   python3 -m venv "$RT_VENV"
-  grep -v '^ansible-core' constraints.txt > "$work/constraints.txt"
   "$RT_VENV/bin/pip" install -q --disable-pip-version-check "$core_pin" -r meta/ee-requirements.txt -c "$work/constraints.txt" 2>&1 | { grep -v "^WARNING: Location" || true; }
   touch "$RT_VENV/.complete"
 fi
