@@ -104,7 +104,11 @@ def inventory(path, addresses, host_vars=None):
     hosts = {}
     for n, addr in sorted(addresses.items()):
         hosts[n] = {"ansible_host": addr}
-    data = {"all": {"vars": dict({"ansible_user": "ansible", "ansible_ssh_private_key_file": identity_file()},
+    data = {"all": {"vars": dict({"ansible_user": "ansible", "ansible_ssh_private_key_file": identity_file(),
+                                  # throwaway test hosts: their keys change with every container
+                                  "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                                  # keys per bench run, as before the per-user default
+                                  "rtvs_linux_controller_dir": "{{ inventory_dir }}/pki"},
                                  **(host_vars or {})),
                     "children": {"rtvs_linux": {"hosts": hosts}}}}
     with open(path, "w") as fh:

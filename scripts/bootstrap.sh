@@ -3,17 +3,20 @@
 #
 #   scripts/bootstrap.sh [controller]   what running playbooks needs (make site INVENTORY=...):
 #        apt: openssh-client (SSH to the fleet), openssl (the local host's secrets), make;
-#        a Python venv from requirements.txt, cached outside the repo, keyed by its hash;
+#        a Python venv from requirements.txt (runtime only) pinned by constraints.txt, cached
+#        outside the repo, keyed by the hash of both;
 #        ansible.windows & friends extracted from the PyPI `ansible` wheel (collections.txt);
 #        .work/env.sh, the environment every other script sources.
 #   scripts/bootstrap.sh testhost       controller, plus local test hosts (make site without an
 #        inventory): podman, runc, mmdebstrap, uidmap, and netavark + aardvark-dns, podman's
 #        network backend with DNS between containers (without them Debian's podman falls back to
-#        CNI, where test hosts cannot resolve each other's names); .work/containers.conf.
+#        CNI, where test hosts cannot resolve each other's names), and iptables, which netavark runs to
+#        set up the network (without it every `podman run --network` fails with "netavark: No such
+#        file or directory"); .work/containers.conf.
 #   scripts/bootstrap.sh test           testhost, plus what only the test suite uses: acl
 #        (setfacl/getfacl in the key-access tests); Mono (mono-runtime, mono-mcs,
 #        libmono-system-security4.0-cil) and Newtonsoft.Json (libnewtonsoft-json5.0-cil), the
-#        independent .NET readers of stage 35-dotnet.
+#        independent .NET readers of stage 35-dotnet; and a venv with requirements-dev.txt as well.
 # A real fleet run never installs podman. Safe to rerun: installs only what dpkg lacks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,8 +26,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PART=${1:-controller}
 case "$PART" in
   controller) apt_packages=(openssh-client openssl make) ;;
-  testhost) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns) ;;
-  test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns acl
+  testhost) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns iptables) ;;
+  test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns iptables acl
           mono-runtime mono-mcs libmono-system-security4.0-cil libnewtonsoft-json5.0-cil) ;;
   *) die "unknown part '$PART' (use controller, testhost or test)" ;;
 esac
@@ -44,13 +47,33 @@ mkdir -p "$RTVS_CACHE"
 # one bootstrap at a time builds the shared cache (two checkouts may bootstrap at once)
 exec 9>"$RTVS_CACHE/.bootstrap.lock"
 flock 9
-req_key=$(cat "$ROOT/requirements.txt" | sha256sum | cut -c1-16)
-VENV="$RTVS_CACHE/venv-$req_key"
+# Runtime requirements (requirements.txt) for controller and testhost; plus requirements-dev.txt for
+# the tests; both pinned by constraints.txt. One venv per set, keyed by the hash of all its files.
+# A part that needs only the runtime reuses a complete test venv of the same files (a superset), so
+# `make site` after `make test` does not switch this checkout to a smaller venv.
+venv_for() {  # venv_for <requirement files...> -> path of the venv for them
+  local key
+  key=$(cd "$ROOT" && cat "$@" constraints.txt | sha256sum | cut -c1-16)
+  echo "$RTVS_CACHE/venv-$key"
+}
+DEV_VENV=$(venv_for requirements.txt requirements-dev.txt)
+if [ "$PART" = test ]; then
+  req_files=(requirements.txt requirements-dev.txt)
+  VENV=$DEV_VENV
+elif [ -f "$DEV_VENV/.complete" ]; then
+  req_files=(requirements.txt requirements-dev.txt)
+  VENV=$DEV_VENV
+else
+  req_files=(requirements.txt)
+  VENV=$(venv_for requirements.txt)
+fi
 if [ ! -x "$VENV/bin/ansible-playbook" ] || [ ! -f "$VENV/.complete" ]; then
-  log "creating venv $VENV"
+  log "creating venv $VENV (${req_files[*]})"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements.txt" 2>&1 | { grep -v "^WARNING: Location" || true; }
+  pip_args=()
+  for f in "${req_files[@]}"; do pip_args+=(-r "$ROOT/$f"); done
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${pip_args[@]}" -c "$ROOT/constraints.txt" 2>&1 | { grep -v "^WARNING: Location" || true; }
   touch "$VENV/.complete"
 fi
 

@@ -3,7 +3,8 @@
 #
 #   INVENTORY=path make site   run playbooks/site.yml against your own inventory; more
 #                              ansible-playbook arguments in SITE_ARGS, for example
-#                              SITE_ARGS="-e @inventories/example/vault.yml --ask-vault-pass"
+#                              SITE_ARGS="--ask-vault-pass --check --diff" (ANSIBLE_ARGS is
+#                              accepted as another name; giving both is refused)
 #   make site                  no inventory: build the test host image, start the local Debian 12
 #                              test host rtvs-site (scripts/testhost.sh: systemd, sshd, reached over
 #                              SSH), install the rtvsd TEST DOUBLE on it (Microsoft's broker cannot
@@ -21,6 +22,11 @@ cd "$ROOT"
 # shellcheck disable=SC1091
 . .work/env.sh
 
+if [ -n "${ANSIBLE_ARGS:-}" ]; then
+  [ -z "${SITE_ARGS:-}" ] || [ "$SITE_ARGS" = "$ANSIBLE_ARGS" ] \
+    || die "both SITE_ARGS and ANSIBLE_ARGS are set and differ; give the ansible-playbook arguments in SITE_ARGS only"
+  SITE_ARGS=$ANSIBLE_ARGS
+fi
 if [ -n "${INVENTORY:-}" ]; then
   [ -e "$INVENTORY" ] || die "INVENTORY=$INVENTORY does not exist"
   log "ansible-playbook rtvs.remote.site -i $INVENTORY ${SITE_ARGS:-}"

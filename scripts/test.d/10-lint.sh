@@ -13,3 +13,13 @@ for pb in playbooks/*.yml; do
   ansible-playbook --syntax-check -i inventories/example/hosts.yml "$pb" >/dev/null
   echo "syntax ok: $pb"
 done
+echo "-- antsibull-changelog: fragments lint, and CHANGELOG.md is what 'generate' makes from changelogs/"
+antsibull-changelog lint
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r changelogs CHANGELOG.md galaxy.yml "$work/"
+(cd "$work" && antsibull-changelog generate)
+if ! diff -u CHANGELOG.md "$work/CHANGELOG.md"; then
+  echo "CHANGELOG.md is edited by hand: change changelogs/changelog.yaml or add a fragment, then run antsibull-changelog generate"
+  exit 1
+fi

@@ -29,6 +29,7 @@ GROUP_VARS = {
     "rtvs_linux_r_install_recommends": False,
     "rtvs_allowed_group": "rtvs-users",
     "rtvs_users": [{"name": "rtvs-rel", "password_hash": USER_HASH}],
+    "rtvs_linux_controller_dir": "{{ inventory_dir }}/pki",  # the tests read the keys under the workdir
 }
 
 

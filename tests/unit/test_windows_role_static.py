@@ -98,13 +98,25 @@ def walk_tasks(tasks):
             yield from walk_tasks(task.get(key) or [])
 
 
+def included_file(value):
+    """import_tasks/include_tasks take a file name or a dict with `file` (include_tasks + apply)."""
+    return value["file"] if isinstance(value, dict) else value
+
+
+def test_azure_is_included_dynamically():
+    """Azure is optional: a static import would need azure.azcollection for every syntax check."""
+    azure = [t for t in load("tasks/main.yml") if "azure.yml" in str(t)]
+    assert len(azure) == 1 and "ansible.builtin.include_tasks" in azure[0], azure
+    assert azure[0]["ansible.builtin.include_tasks"]["apply"]["tags"] == ["rtvs_azure"]
+
+
 def test_every_task_file_is_reachable_and_exists():
     referenced = set()
     for path in task_files():
         for task in walk_tasks(yaml.safe_load(open(path)) or []):
             for key in ("ansible.builtin.import_tasks", "ansible.builtin.include_tasks"):
                 if key in task:
-                    referenced.add(task[key])
+                    referenced.add(included_file(task[key]))
     existing = {os.path.basename(p) for p in glob.glob(os.path.join(ROLE, "tasks", "*.yml"))}
     assert referenced - existing == set(), "included but missing"
     assert existing - referenced - {"main.yml"} == set(), "task files nobody includes"
@@ -113,10 +125,11 @@ def test_every_task_file_is_reachable_and_exists():
 def test_every_step_has_a_task_file_imported_by_main():
     steps = spec_options()["rtvs_windows_steps"]["choices"]
     main = load("tasks/main.yml")
-    imported = {t["ansible.builtin.import_tasks"] for t in main}
+    imported = {included_file(t.get("ansible.builtin.import_tasks") or t["ansible.builtin.include_tasks"])
+                for t in main}
     # prerequisites.yml belongs to the preflight step but changes the host, so it is not tagged always.
     assert {s + ".yml" for s in steps} | {"prerequisites.yml"} == imported
-    prerequisites = [t for t in main if t["ansible.builtin.import_tasks"] == "prerequisites.yml"][0]
+    prerequisites = [t for t in main if t.get("ansible.builtin.import_tasks") == "prerequisites.yml"][0]
     assert "'preflight' in rtvs_windows_steps" in prerequisites["when"]
 
 
@@ -126,9 +139,9 @@ def test_every_step_has_a_task_file_imported_by_main():
 def test_preflight_is_tagged_always_and_reaches_every_check():
     """Finding 8: --tags for one step still runs the input checks (the published-password refusal)."""
     main = load("tasks/main.yml")
-    preflight = [t for t in main if t["ansible.builtin.import_tasks"] == "preflight.yml"][0]
+    preflight = [t for t in main if t.get("ansible.builtin.import_tasks") == "preflight.yml"][0]
     assert "always" in preflight["tags"]
-    prerequisites = [t for t in main if t["ansible.builtin.import_tasks"] == "prerequisites.yml"][0]
+    prerequisites = [t for t in main if t.get("ansible.builtin.import_tasks") == "prerequisites.yml"][0]
     assert "always" not in prerequisites["tags"]
     # include_tasks would not pass the tag on to the included tasks
     assert all("ansible.builtin.include_tasks" not in t for t in load("tasks/preflight.yml"))
