@@ -22,7 +22,7 @@ PART=${1:-controller}
 case "$PART" in
   controller) apt_packages=(openssh-client openssl make) ;;
   testhost) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns) ;;
-  test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns acl) ;;
+  test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns acl chromium) ;;
   *) die "unknown part '$PART' (use controller, testhost or test)" ;;
 esac
 
