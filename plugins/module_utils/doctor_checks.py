@@ -1178,10 +1178,12 @@ def render_text(report, width=100):
     )
     id_width = max(len(r["id"]) for r in report["checks"]) if report["checks"] else 10
     lines = [head, "-" * min(width, max(len(head), 40))]
-    indent = " " * (6 + id_width + 2)
+    # Details sit under the status column, so they keep most of the width (the role wraps at 72, which
+    # the yaml result format prints without folding).
+    indent = " " * 6
     for row in report["checks"]:
         lines.append("%-4s  %-*s  %s" % (_LABEL[row["status"]], id_width, row["id"], row["title"]))
-        text_width = max(40, width - len(indent))
+        text_width = max(40, width - len(indent) - 2)
         if row["status"] != OK:
             lines.append(indent + _wrap("evidence: " + row["evidence"], text_width, indent + "  "))
             if row["fix"]:
