@@ -13,7 +13,7 @@ written as \\u escapes (so no ``</script>`` can close the block) and is put into
 textContent only. Pure Python, no Ansible imports.
 
 Test hooks (used by tests/integration/test_doctor_html_chromium.py): the URL fragment ``#open=<host>/<check>``
-opens that panel, ``#filter=fail,warn`` shows only those hosts, ``#sort=<column>`` sorts; when the script
+opens that panel, ``#click=<host>/<check>`` clicks that cell (the real click handler opens the panel), ``#filter=fail,warn`` shows only those hosts, ``#sort=<column>`` sorts; when the script
 has run, ``<body data-ready="1">``.
 """
 
@@ -51,14 +51,21 @@ def script_json(data):
     return text
 
 
+def _group(check):
+    """Columns every host has come first (controller and both-platform checks), then Linux, then Windows."""
+    if doctor_checks.CONTROLLER in check.applies or len(check.applies) > 1:
+        return 0
+    return 1 if doctor_checks.LINUX in check.applies else 2
+
+
 def columns(items):
-    """Check ids in the check table's order, then any unknown id in the order first seen."""
+    """Check ids grouped as _group() says, in the check table's order within a group, then unknown ids as seen."""
     seen = []
     for _host, report in items:
         for row in report.get("checks") or []:
             if row.get("id") not in seen:
                 seen.append(row.get("id"))
-    known = [c.id for c in doctor_checks.CHECKS if c.id in seen]
+    known = [c.id for c in sorted(doctor_checks.CHECKS, key=_group) if c.id in seen]  # sorted() is stable
     return known + [c for c in seen if c not in known]
 
 
@@ -76,7 +83,7 @@ header .meta { color: #57606a; }
 .badge.st-ok { background: var(--ok); } .badge.st-skip { background: var(--skip); }
 .filters { margin-top: 6px; }
 .filters label { margin-right: 12px; cursor: pointer; }
-main { display: flex; align-items: flex-start; gap: 12px; padding: 12px 16px; }
+main { padding: 12px 16px; }
 .wrap { overflow: auto; max-width: 100%%; }
 table { border-collapse: collapse; }
 th, td { border: 1px solid #d0d7de; padding: 0; }
@@ -94,8 +101,9 @@ td.cell.st-ok { background: var(--ok); } td.cell.st-skip { background: var(--ski
 td.cell.st-na { background: #fff; cursor: default; }
 td.cell.selected { outline: 3px solid #0969da; outline-offset: -3px; }
 tr.hidden { display: none; }
-#details { min-width: 320px; max-width: 460px; border: 1px solid #d0d7de; border-radius: 6px; padding: 10px 12px;
-  background: #fff; position: sticky; top: 8px; }
+#details { position: fixed; right: 16px; top: 16px; width: 380px; max-width: calc(100%% - 32px); max-height: calc(100%% - 32px);
+  overflow: auto; border: 1px solid #8c959f; border-radius: 6px; padding: 10px 12px; background: #fff;
+  box-shadow: 0 8px 24px rgba(31, 35, 40, 0.25); }
 #details h2 { font-size: 14px; margin: 0 0 6px 0; }
 #details dt { font-weight: 600; margin-top: 6px; }
 #details dd { margin: 2px 0 0 0; white-space: pre-wrap; word-break: break-word; }
@@ -196,6 +204,11 @@ _JS = u"""
         Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
           if (th.dataset.column === value) { sort(i, "ascending"); }
         });
+      } else if (name === "click") {
+        var at = value.lastIndexOf("/");
+        var target = tbody.querySelector('td.cell[data-host="' + CSS.escape(value.slice(0, at)) + '"][data-check="' +
+          CSS.escape(value.slice(at + 1)) + '"]');
+        if (target) { target.click(); }
       } else if (name === "open") {
         var slash = value.lastIndexOf("/");
         if (slash > 0) { open(value.slice(0, slash), value.slice(slash + 1)); }
