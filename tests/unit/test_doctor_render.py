@@ -134,7 +134,13 @@ def test_html_one_row_per_host_one_column_per_check_coloured_by_status():
     assert page.startswith("<!DOCTYPE html>")
     assert len(re.findall(r'<tr class="host-', page)) == 4
     columns = re.findall(r'<th class="check" data-column="([^"]+)"', page)
-    assert columns == [c.id for c in dc.CHECKS if c.id in columns] and set(columns) == set(c.id for c in dc.CHECKS)
+    assert set(columns) == set(c.id for c in dc.CHECKS) and len(columns) == len(dc.CHECKS)
+    # checks every host has first, then Linux-only, then Windows-only, each group in the check table's order
+    groups = [[c.id for c in dc.CHECKS if dc.CONTROLLER in c.applies or len(c.applies) > 1],
+              [c.id for c in dc.CHECKS if c.applies == (dc.LINUX,)],
+              [c.id for c in dc.CHECKS if c.applies == (dc.WINDOWS,)]]
+    assert columns == groups[0] + groups[1] + groups[2]
+    assert columns[0] == "host_reachable" and columns[-1] == "win_key_readable"
     assert 'class="cell st-fail" data-status="fail" data-host="badcert" data-check="certificate_expiry"' in page
     assert 'class="cell st-na" data-status="na" data-host="winhost" data-check="pfx_opens"' in page
     for colour in doctor_render_html.COLOURS.values():
