@@ -11,7 +11,8 @@
 #        network backend with DNS between containers (without them Debian's podman falls back to
 #        CNI, where test hosts cannot resolve each other's names); .work/containers.conf.
 #   scripts/bootstrap.sh test           testhost, plus what only the test suite uses: acl
-#        (setfacl/getfacl in the key-access tests).
+#        (setfacl/getfacl in the key-access tests), chromium (the doctor's HTML page rendered
+#        headless in tests/integration/test_doctor_html_chromium.py).
 # A real fleet run never installs podman. Safe to rerun: installs only what dpkg lacks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
