@@ -66,11 +66,16 @@ def checks_by_status(items, status):
     return sorted(found.items(), key=lambda item: (-len(item[1]), item[0]))
 
 
-def _names(names, limit):
-    names = list(names)
-    if len(names) <= limit:
-        return ", ".join(names)
-    return "%s and %d more" % (", ".join(names[:limit]), len(names) - limit)
+def _names(names, limit, room=None):
+    """At most limit names, fewer when the text would not fit in room characters, then 'and N more'."""
+    names = [str(n) for n in names]
+    for count in range(min(limit, len(names)), -1, -1):
+        text = ", ".join(names[:count])
+        if count < len(names):
+            text = ("%s and %d more" % (text, len(names) - count)) if count else "%d" % len(names)
+        if room is None or len(text) <= room or count == 0:
+            return text
+    return ""  # pragma: no cover - the loop always returns
 
 
 def _clip(text, width):
@@ -92,18 +97,21 @@ def summary_lines(reports, host_lines=12, check_lines=8, warn_lines=4, width=100
     if not_ok:
         lines.append("Hosts, worst first:")
     for host, report in not_ok[:host_lines]:
+        # a failed host names its failed checks (the causes); a warned host its warnings
         c = counts(report)
-        bad = [row.get("id") for row in report.get("checks") or [] if row.get("status") == FAIL]
-        bad += [row.get("id") for row in report.get("checks") or [] if row.get("status") == WARN]
-        lines.append(_clip("  %-4s  %-*s  %d fail, %d warn: %s" % (
-            LABEL[host_status(report)], name_width, host, c[FAIL], c[WARN], ", ".join(str(b) for b in bad)), width))
+        shown = FAIL if c[FAIL] else WARN
+        ids = [row.get("id") for row in report.get("checks") or [] if row.get("status") == shown]
+        prefix = "  %-4s  %-*s  %d %s: " % (LABEL[host_status(report)], name_width, host, c[shown], shown)
+        suffix = "; %d warn" % c[WARN] if shown == FAIL else ""
+        lines.append(_clip(prefix + _names(ids, 6, width - len(prefix) - len(suffix)) + suffix, width))
     rest = not_ok[host_lines:]
     if rest:
         rest_counts = status_counts(rest)
         lines.append("  ... and %d more host(s) not ok (%d fail, %d warn)" % (len(rest), rest_counts[FAIL], rest_counts[WARN]))
     healthy = [h for h, r in ordered if host_status(r) == OK]
     if healthy:
-        lines.append(_clip("  ok    %d host(s): %s" % (len(healthy), _names(healthy, 5)), width))
+        prefix = "  ok    %d host(s): " % len(healthy)
+        lines.append(_clip(prefix + _names(healthy, 5, width - len(prefix)), width))
     for title, status, limit in (("Checks that fail most:", FAIL, check_lines), ("Checks that warn most:", WARN, warn_lines)):
         ranked = checks_by_status(items, status)
         if not ranked:
@@ -111,7 +119,8 @@ def summary_lines(reports, host_lines=12, check_lines=8, warn_lines=4, width=100
         lines.append(title)
         id_width = max(len(check_id) for check_id, _hosts in ranked[:limit])
         for check_id, names in ranked[:limit]:
-            lines.append(_clip("  %-*s  %3d host(s): %s" % (id_width, check_id, len(names), _names(names, 4)), width))
+            prefix = "  %-*s  %3d host(s): " % (id_width, check_id, len(names))
+            lines.append(_clip(prefix + _names(names, 4, width - len(prefix)), width))
         if len(ranked) > limit:
             lines.append("  ... and %d more check(s)" % (len(ranked) - limit))
     return lines

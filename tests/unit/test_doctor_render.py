@@ -59,9 +59,10 @@ def test_fleet_summary_of_100_hosts_fits_a_screen_worst_first():
     hosts = [line for line in lines if re.match(r"  (FAIL|WARN) ", line)]
     assert len(hosts) == 12  # capped
     # worst first: the host with three failures, then the two-failure hosts, then single failures
-    assert hosts[0].split()[1] == "rtvs-099" and "3 fail, 0 warn: pfx_opens, firewall, certificate_expiry" in hosts[0]
+    assert hosts[0] == "  FAIL  rtvs-099  3 fail: pfx_opens, firewall, certificate_expiry; 0 warn"
     assert [h.split()[1] for h in hosts[1:4]] == ["rtvs-096", "rtvs-097", "rtvs-098"]
     assert all(h.startswith("  FAIL") for h in hosts)
+    assert hosts[-1] == "  FAIL  rtvs-095  1 fail: rtvsd_active; 1 warn"
     assert "  ... and 18 more host(s) not ok (0 fail, 18 warn)" in lines
     assert any(line.startswith("  ok    70 host(s): rtvs-000, rtvs-001") and line.endswith("and 65 more") for line in lines)
     fail_block = lines[lines.index("Checks that fail most:") + 1:lines.index("Checks that warn most:")]
@@ -83,6 +84,8 @@ def test_fleet_summary_caps_check_lines_and_accepts_every_input_shape():
 def test_fleet_summary_all_healthy_and_empty():
     lines = filters.doctor_fleet_lines([report("a", {}), report("b", {})])
     assert lines == ["RTVS doctor fleet summary: OK - 2 host(s): 0 fail, 0 warn, 2 ok", "  ok    2 host(s): a, b"]
+    warned = filters.doctor_fleet_lines([report("a", {"r_version": dc.WARN, "broker_log": dc.WARN}), report("b", {})])
+    assert warned[2] == "  WARN  a     2 warn: r_version, broker_log"
     assert filters.doctor_fleet_lines([]) == ["RTVS doctor fleet summary: no host was diagnosed"]
     with pytest.raises(Exception, match="doctor_fleet_lines"):
         filters.doctor_fleet_lines("not reports")
