@@ -268,8 +268,8 @@ def check_certificate_name(facts):
     address = _probe(facts, "tcp", "address") if _probe(facts, "address_given") else None
     also = ""
     if address and str(address).lower() != str(name).lower():
-        also = "; %s the address %s" % ("also covers" if _name_in_certificate(address, cert) else "does not cover",
-                                         address)
+        verb = "also covers" if _name_in_certificate(address, cert) else "does not cover"
+        also = "; %s the address %s" % (verb, address)
     if covers:
         return ok("certificate %s covers %s (subject %s; SAN %s)%s" % (where, name, cert.get("subject"), names, also))
     return fail(

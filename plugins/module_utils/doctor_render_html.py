@@ -13,8 +13,9 @@ written as \\u escapes (so no ``</script>`` can close the block) and is put into
 textContent only. Pure Python, no Ansible imports.
 
 Test hooks (used by tests/integration/test_doctor_html_chromium.py): the URL fragment ``#open=<host>/<check>``
-opens that panel, ``#click=<host>/<check>`` clicks that cell (the real click handler opens the panel), ``#filter=fail,warn`` shows only those hosts, ``#sort=<column>`` sorts; when the script
-has run, ``<body data-ready="1">``.
+opens that panel, ``#click=<host>/<check>`` clicks that cell (the real click handler opens the panel),
+``#filter=fail,warn`` shows only those hosts, ``#sort=<column>`` sorts; when the script has run,
+``<body data-ready="1">``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -283,9 +284,10 @@ def render(reports, generated="", inventory="", title="RTVS doctor"):
                     u"title=\"not applicable\"></td>" % (esc(host), esc(check_id)))
                 continue
             cell_status = row.get("status") if row.get("status") in COLOURS else doctor_fleet.FAIL
+            values = (cell_status, cell_status, esc(host), esc(check_id), esc(check_id), esc(cell_status),
+                      esc(SYMBOL[cell_status]))
             add(u"<td class=\"cell st-%s\" data-status=\"%s\" data-host=\"%s\" data-check=\"%s\" tabindex=\"0\" "
-                u"title=\"%s: %s\">%s</td>" % (cell_status, cell_status, esc(host), esc(check_id), esc(check_id),
-                                              esc(cell_status), esc(SYMBOL[cell_status])))
+                u"title=\"%s: %s\">%s</td>" % values)
         add(u"</tr>\n")
     add(u"</tbody>\n</table>\n</div>\n")
     add(u"<aside id=\"details\" hidden aria-live=\"polite\"><button type=\"button\" id=\"d-close\">close</button>"

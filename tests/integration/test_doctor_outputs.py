@@ -126,7 +126,7 @@ def tls_server(tmp_path):
     def loop():
         while not stop.is_set():
             try:
-                conn, _ = server.accept()
+                conn = server.accept()[0]
             except OSError:
                 return
             try:

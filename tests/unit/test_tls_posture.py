@@ -30,7 +30,7 @@ def _serve(ctx):
     def loop():
         while True:
             try:
-                conn, _ = server.accept()
+                conn = server.accept()[0]
             except OSError:
                 return
             try:
