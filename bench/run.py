@@ -185,7 +185,9 @@ def main(argv=None):
     results = {"machine": machine_info(), "settings": {"repeats (1, 2)": args.repeats,
                                                       "repeats (3)": args.cert_repeats,
                                                       "fleet": args.fleet,
-                                                      "fleet repeats": args.fleet_repeats},
+                                                      "fleet repeats": args.fleet_repeats,
+                                                      "doctor fleet (5)": args.doctor_fleet,
+                                                      "doctor repeats (5)": args.doctor_repeats},
                "sections": []}
     log_path = os.path.join(work, "bench.log")
     log("work folder %s (full ansible output in %s)" % (work, log_path))
