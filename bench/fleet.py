@@ -256,7 +256,7 @@ def bench_fleet(runner, image, sizes, repeats):
 
 
 def run(args, only, work, logfile, emit):
-    """Run benchmarks 1, 2 and 4 as selected; emit(section) as each one finishes."""
+    """Run benchmarks 1, 2, 4 and 5 as selected; emit(section) as each one finishes."""
     runner = Runner(work, logfile)
     image = hosts.prepared_image(runner.run_setup_playbook, _log)
     slow_spots = {}
@@ -270,6 +270,9 @@ def run(args, only, work, logfile, emit):
         if 4 in only:
             sizes = [int(x) for x in args.fleet.split(",") if x.strip()]
             emit(bench_fleet(runner, image, sizes, args.fleet_repeats))
+        if 5 in only:
+            import doctor_bench  # noqa: E402  pylint: disable=import-outside-toplevel
+            emit(doctor_bench.bench_doctor(runner, image, args.doctor_fleet, args.doctor_repeats))
     finally:
         kill_ssh_masters(runner.cp_root)
         if not args.keep_hosts:

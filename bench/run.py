@@ -4,6 +4,7 @@
   2. configuration converge on 1 host (packages installed)  vs  bench/baseline_manual.sh over one SSH connection
   3. certificate + PFX on localhost: rtvs.remote modules  vs  community.crypto
   4. fleet of 1/5/10/20 hosts: converge and idempotent rerun, forks = hosts; controller peak memory
+  5. the doctor over 20 hosts vs over 1 host (bench/doctor_bench.py; not in the default --only)
 
 Run it with bench/run.sh (sets up the environment). Results: bench/results/latest.md and .json.
 See docs/performance.md for the method.
@@ -169,6 +170,8 @@ def parse_args(argv):
     p.add_argument("--fleet", default="1,5,10,20", help="fleet sizes for benchmark 4 (default 1,5,10,20)")
     p.add_argument("--fleet-repeats", type=int, default=2,
                    help="converge + rerun pairs per fleet size (default 2; 20 hosts on 2 cores is heavy)")
+    p.add_argument("--doctor-fleet", type=int, default=20, help="hosts for benchmark 5 (default 20)")
+    p.add_argument("--doctor-repeats", type=int, default=3, help="timed rounds for benchmark 5 (default 3)")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md/latest.json go")
     p.add_argument("--keep-hosts", action="store_true", help="leave the bench- test hosts running")
     return p.parse_args(argv)
@@ -182,7 +185,9 @@ def main(argv=None):
     results = {"machine": machine_info(), "settings": {"repeats (1, 2)": args.repeats,
                                                       "repeats (3)": args.cert_repeats,
                                                       "fleet": args.fleet,
-                                                      "fleet repeats": args.fleet_repeats},
+                                                      "fleet repeats": args.fleet_repeats,
+                                                      "doctor fleet (5)": args.doctor_fleet,
+                                                      "doctor repeats (5)": args.doctor_repeats},
                "sections": []}
     log_path = os.path.join(work, "bench.log")
     log("work folder %s (full ansible output in %s)" % (work, log_path))
@@ -199,7 +204,7 @@ def main(argv=None):
     with open(log_path, "w") as logfile:
         if 3 in only:
             emit(bench_cert_pfx(args.cert_repeats, work, logfile))
-        if only & {1, 2, 4}:
+        if only & {1, 2, 4, 5}:
             import fleet  # noqa: E402  pylint: disable=import-outside-toplevel
             fleet.run(args, only, work, logfile, emit)
     sys.stdout.write(report.render_markdown(results))

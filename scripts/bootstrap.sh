@@ -16,7 +16,9 @@
 #   scripts/bootstrap.sh test           testhost, plus what only the test suite uses: acl
 #        (setfacl/getfacl in the key-access tests); Mono (mono-runtime, mono-mcs,
 #        libmono-system-security4.0-cil) and Newtonsoft.Json (libnewtonsoft-json5.0-cil), the
-#        independent .NET readers of stage 35-dotnet; and a venv with requirements-dev.txt as well.
+#        independent .NET readers of stage 35-dotnet; chromium (the doctor's HTML page rendered
+#        headless in tests/integration/test_doctor_html_chromium.py); and a venv with
+#        requirements-dev.txt as well.
 # A real fleet run never installs podman. Safe to rerun: installs only what dpkg lacks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +30,7 @@ case "$PART" in
   controller) apt_packages=(openssh-client openssl make) ;;
   testhost) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns iptables) ;;
   test) apt_packages=(openssh-client openssl make podman runc mmdebstrap uidmap netavark aardvark-dns iptables acl
-          mono-runtime mono-mcs libmono-system-security4.0-cil libnewtonsoft-json5.0-cil) ;;
+          mono-runtime mono-mcs libmono-system-security4.0-cil libnewtonsoft-json5.0-cil chromium) ;;
   *) die "unknown part '$PART' (use controller, testhost or test)" ;;
 esac
 

@@ -82,5 +82,6 @@ RTVS remote workspace ready (local test host; the broker is a TEST DOUBLE, see m
   Certificate to trust:     $CERT   (self-signed: testing only)
   Log in as:                rtvs-demo, password in $SITE/rtvs-demo.password
   Check from this machine:  curl --cacert $CERT -u x:x https://$ADDRESS:5444/info/about
+  Diagnose (read-only):     ansible-playbook rtvs.remote.doctor -i $TH_INVENTORY --limit $HOST -e rtvs_doctor_ca_file=$CERT
   Remove the host:          bash scripts/testhost.sh down $HOST
 EOF_INFO

@@ -37,6 +37,8 @@ __metaclass__ = type
 import datetime
 import re
 
+from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks_tls
+
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 STATUSES = (FAIL, WARN, OK, SKIP)
 
@@ -198,9 +200,11 @@ def check_name_resolves(facts):
     if resolve.get("ok"):
         return ok("%s resolves to %s" % (name, ", ".join(resolve.get("addresses") or [])))
     if _probe(facts, "address_given"):
-        return skip(
-            "%s does not resolve from the controller (%s); probed the given address %s instead"
-            % (name, resolve.get("error"), _probe(facts, "tcp", "address"))
+        return warn(
+            "%s does not resolve from the controller (%s); probed the host's address %s instead"
+            % (name, resolve.get("error"), _probe(facts, "tcp", "address")),
+            "Add a DNS record (or a hosts-file entry on every client) for %s pointing to %s, so clients can "
+            "connect by the name the certificate covers." % (name, _probe(facts, "tcp", "address")),
         )
     return fail(
         "%s does not resolve from the controller: %s" % (name, resolve.get("error")),
@@ -261,10 +265,15 @@ def check_certificate_name(facts):
     names = ", ".join(cert.get("subject_alt_names") or []) or "(no SAN)"
     if covers is None:
         covers = _name_in_certificate(name, cert)
+    address = _probe(facts, "tcp", "address") if _probe(facts, "address_given") else None
+    also = ""
+    if address and str(address).lower() != str(name).lower():
+        verb = "also covers" if _name_in_certificate(address, cert) else "does not cover"
+        also = "; %s the address %s" % (verb, address)
     if covers:
-        return ok("certificate %s covers %s (subject %s; SAN %s)" % (where, name, cert.get("subject"), names))
+        return ok("certificate %s covers %s (subject %s; SAN %s)%s" % (where, name, cert.get("subject"), names, also))
     return fail(
-        "certificate %s does not cover %s: subject %s; SAN %s" % (where, name, cert.get("subject"), names),
+        "certificate %s does not cover %s: subject %s; SAN %s%s" % (where, name, cert.get("subject"), names, also),
         "Issue the certificate for the exact name clients connect with (FQDN, or add the IP as a SAN) "
         "and have clients use that name.",
     )
@@ -1048,6 +1057,8 @@ CHECKS = [
           [FAQ_SERVICE_NOT_RUNNING, rtvs_issue(3136)], check_certificate_expiry, after=("win_certificate_duplicates",)),
     Check("certificate_trust", "Certificate chain trusted (or self-signed)", (CONTROLLER,), [SEED_SELF_SIGNED],
           check_certificate_trust, after=("certificate_expiry", "tls_handshake")),
+    Check("tls_posture", "Broker refuses TLS 1.0/1.1 and weak ciphers", (CONTROLLER,), [facts_ref("section 4 client")],
+          doctor_checks_tls.check_tls_posture, after=("tls_handshake",)),
     Check("info_about", "GET /info/about answers 200", (CONTROLLER,), [facts_ref("section 3 HTTP API"), rtvs_issue(3251)],
           check_info_about, after=("tls_handshake",)),
     Check("interpreters", "GET /interpreters lists R (with credentials)", (CONTROLLER,),
@@ -1167,10 +1178,12 @@ def render_text(report, width=100):
     )
     id_width = max(len(r["id"]) for r in report["checks"]) if report["checks"] else 10
     lines = [head, "-" * min(width, max(len(head), 40))]
-    indent = " " * (6 + id_width + 2)
+    # Details sit under the status column, so they keep most of the width (the role wraps at 72, which
+    # the yaml result format prints without folding).
+    indent = " " * 6
     for row in report["checks"]:
         lines.append("%-4s  %-*s  %s" % (_LABEL[row["status"]], id_width, row["id"], row["title"]))
-        text_width = max(40, width - len(indent))
+        text_width = max(40, width - len(indent) - 2)
         if row["status"] != OK:
             lines.append(indent + _wrap("evidence: " + row["evidence"], text_width, indent + "  "))
             if row["fix"]:

@@ -18,6 +18,7 @@ Result shape (every section present; ``ok`` false with ``error`` when a step fai
     trust:        {ok, store, error} or None
     about:        {status, json, www_authenticate, api_error, body_excerpt, error} or None
     interpreters: {user, status, count, names, api_error, error} or None
+    posture:      tls_posture.posture() (TLS 1.0, TLS 1.1, weak cipher) or None
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,7 +35,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     import httplib as http_client
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, tls_posture
 
 try:
     from cryptography import x509
@@ -165,6 +166,7 @@ def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, p
         "trust": None,
         "about": None,
         "interpreters": None,
+        "posture": None,
     }
     candidates = [address] if address else result["resolve"]["addresses"]
     if not candidates:
@@ -215,6 +217,9 @@ def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, p
         result["trust"] = {"ok": False, "store": store, "error": _error_text(exc)}
     except (ssl.SSLError, OSError) as exc:
         result["trust"] = {"ok": False, "store": store, "error": _error_text(exc)}
+
+    # Legacy protocol versions and weak suites: one handshake each, nothing sent (tls_posture.py).
+    result["posture"] = tls_posture.posture(target, port, name, timeout)
 
     # /info/about skips the credential check but still needs some Basic header.
     result["about"] = _api_get(target, port, name, "/info/about", _basic(ABOUT_USER, ABOUT_USER), timeout)

@@ -141,6 +141,17 @@ probe:
       type: dict
       returned: always
       sample: {user: alice, status: 200, count: 1, names: [R 3.4.4], api_error: null, error: null}
+    posture:
+      description:
+        - Handshakes offering only TLS 1.0, only TLS 1.1, or only weak cipher suites (C(accepted) true means
+          the broker took it); C(offered) false when the controller's OpenSSL cannot offer that probe. Null
+          when no TLS 1.2 handshake happened.
+      type: dict
+      returned: always
+      sample:
+        tls1_0: {offered: true, accepted: false, version: null, cipher: null, error: 'tlsv1 alert protocol version'}
+        tls1_1: {offered: true, accepted: false, version: null, cipher: null, error: 'tlsv1 alert protocol version'}
+        weak_cipher: {offered: true, accepted: false, version: null, cipher: null, error: 'alert handshake failure'}
 """
 
 import traceback

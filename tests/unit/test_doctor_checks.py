@@ -355,11 +355,60 @@ def test_no_credentials_skips_login(linux):
     assert row(dc.evaluate(linux), "interpreters")["status"] == "skip"
 
 
-def test_address_given_and_name_unresolvable_is_skip_not_fail(linux):
+def test_address_given_and_name_unresolvable_warns_with_the_fix_and_probes_the_address(linux):
+    # One DNS gap does not blind the doctor: the role probes ansible_host, every network check still runs.
     linux["probe"]["address_given"] = True
     linux["probe"]["resolve"].update(ok=False, addresses=[], error="Name or service not known")
     report = dc.evaluate(linux)
-    assert row(report, "name_resolves")["status"] == "skip" and report["failed"] == []
+    assert report["failed"] == [] and report["warnings"] == ["name_resolves"]
+    name_row = row(report, "name_resolves")
+    assert "192.0.2.10" in name_row["evidence"] and "DNS record" in name_row["fix"]
+    assert "hosts-file entry" in name_row["fix"]
+    for check_id in ("tcp_connect", "tls_handshake", "certificate_name", "certificate_trust", "info_about"):
+        assert row(report, check_id)["status"] == "ok", check_id
+
+
+def test_certificate_name_also_reports_the_probed_address(linux):
+    linux["probe"]["address_given"] = True
+    report = dc.evaluate(linux)
+    assert row(report, "certificate_name")["status"] == "ok"
+    assert "does not cover the address 192.0.2.10" in row(report, "certificate_name")["evidence"]
+    linux["probe"]["certificate"]["subject_alt_names"].append("192.0.2.10")
+    report = dc.evaluate(linux)
+    assert "also covers the address 192.0.2.10" in row(report, "certificate_name")["evidence"]
+    linux["probe"]["certificate"].update(covers_name=False, subject_alt_names=["192.0.2.10"])
+    report = dc.evaluate(linux)
+    assert report["failed"] == ["certificate_name"]
+    assert "also covers the address 192.0.2.10" in row(report, "certificate_name")["evidence"]
+
+
+@pytest.mark.parametrize("accepted", [("tls1_0",), ("tls1_1",), ("weak_cipher",), ("tls1_0", "tls1_1", "weak_cipher")])
+def test_tls_posture_warns_for_each_legacy_handshake_accepted(linux, accepted):
+    for key in accepted:
+        linux["probe"]["posture"][key].update(accepted=True, version="TLSv1", cipher="AES128-SHA", error=None)
+    report = dc.evaluate(linux)
+    assert report["warnings"] == ["tls_posture"] and report["failed"] == []
+    evidence = row(report, "tls_posture")["evidence"]
+    labels = {"tls1_0": "TLS 1.0", "tls1_1": "TLS 1.1", "weak_cipher": "weak cipher suite"}
+    for key in accepted:
+        assert labels[key] in evidence.split(";")[0]
+    assert "MinProtocol = TLSv1.2" in row(report, "tls_posture")["fix"]
+
+
+def test_tls_posture_not_offered_by_the_controller_is_not_a_refusal(linux):
+    for key in ("tls1_0", "tls1_1", "weak_cipher"):
+        linux["probe"]["posture"][key].update(offered=False, error="this controller's OpenSSL cannot offer it")
+    assert row(dc.evaluate(linux), "tls_posture")["status"] == "skip"
+    linux["probe"]["posture"]["weak_cipher"]["offered"] = True
+    result = row(dc.evaluate(linux), "tls_posture")
+    assert result["status"] == "ok" and "not tried: TLS 1.0" in result["evidence"]
+
+
+def test_tls_posture_skipped_without_handshake_or_posture(linux):
+    del linux["probe"]["posture"]
+    assert row(dc.evaluate(linux), "tls_posture")["status"] == "skip"
+    _network_down(linux, "[Errno 111] Connection refused")
+    assert row(dc.evaluate(linux), "tls_posture")["status"] == "skip"
 
 
 def test_log_errors_warn(linux):
