@@ -85,6 +85,7 @@ TLS_PROBE = dict(
         timeout=dict(type="float", default=5.0),
         user=dict(type="str"),
         password=dict(type="str", no_log=True),
+        pin_sha256=dict(type="str", no_log=False),
     ),
     supports_check_mode=True,
 )

@@ -362,6 +362,12 @@ def check_interpreters(facts):
     interp = _probe(facts, "interpreters")
     if not interp or not _probe(facts, "tls", "ok"):
         return skip("no TLS connection, so /interpreters was not asked")
+    if interp.get("skipped"):
+        # tls_probe sends the login only over a connection that verified (or matched the pin).
+        return (SKIP, "GET /interpreters as %s not asked: %s" % (interp.get("user"), interp["skipped"]),
+                "Give rtvs_doctor_ca_file the CA bundle clients trust (and a certificate covering rtvs_fqdn), or set "
+                "rtvs_doctor_pin_sha256 to the SHA-256 fingerprint of the broker's certificate read on the broker "
+                "(openssl x509 -noout -fingerprint -sha256 -in <its certificate>).")
     status = interp.get("status")
     if status == 200 and interp.get("count"):
         return ok("GET /interpreters as %s: %d interpreter(s): %s" % (
