@@ -725,6 +725,12 @@ def check_broker_log(facts):
         return (_linux_missing(facts) if facts.get("platform") == LINUX else _windows_missing(facts)) \
             or skip("log facts missing")
     newest = logs.get("newest")
+    if logs.get("skipped"):  # a link or a file of another account where the broker writes its logs
+        return warn(
+            "not read, as they could expose another file: %s" % _lines(logs["skipped"], 3),
+            "Remove these from the log folder: the broker writes its logs as regular files owned by its account; "
+            "a link or another owner there means someone else put them.",
+        )
     if not newest:
         return ok("no broker log in %s%s" % (logs.get("folder"), " (%s)" % logs["error"] if logs.get("error") else ""))
     errors = logs.get("error_lines") or []
