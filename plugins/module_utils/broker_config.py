@@ -536,7 +536,7 @@ def apply_file(params, check_mode=False):
     path = params["path"]
     platform = params.get("platform") or LINUX
     settings = with_certificate_password(params.get("settings") or {}, params.get("certificate_password"))
-    existing = fileio.read_bytes(path)
+    existing = fileio.read_bytes(path, managed=True)
     config, text, content_changed = plan(existing, settings, path)
     checks = linux_host_checks(params.get("validate_certificate", True)) if platform == LINUX else {}
     errors = validate(config, platform, checks)

@@ -709,8 +709,8 @@ def run(params, check_mode=False, now=None):
     """
     now = now or utcnow()
     path, key_path = params["path"], params["privatekey_path"]
-    existing_cert = fileio.read_bytes(path)
-    existing_key = fileio.read_bytes(key_path)
+    existing_cert = fileio.read_bytes(path, managed=True)
+    existing_key = fileio.read_bytes(key_path, managed=True)
     source = params["source"]
     sans = params.get("subject_alt_names") or []
     if source == "provided":

@@ -14,6 +14,12 @@ Guarantees:
 - backups copy the original byte for byte with the original's owner, group
   and mode (never wider), next to it as ``<name>.<timestamp>.bak``.
 - nothing here logs or returns file content.
+- a managed path (a file a module writes or whose permissions it sets) is never followed
+  when it is a symbolic link: reads with ``managed=True``, attribute_changes(),
+  apply_attributes(), backup_file() and atomic_write() refuse a link with a FileError
+  naming the fix, and refuse to read or re-permission a file with more than one hard link
+  (a hard link to /etc/shadow would otherwise get the key's owner and mode). Owner and
+  mode are set on an open descriptor (fchown/fchmod), so the file checked is the file changed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -79,8 +85,79 @@ def resolve_gid(group):
         )
 
 
-def read_bytes(path):
-    """Return the file's bytes, or None when it does not exist."""
+def link_refusal(path):
+    return FileError(
+        "%s is a symbolic link; rtvs.remote does not follow links at the paths it manages (the link's target would "
+        "be read or changed instead). Point the option at the real file, or remove the link" % path
+    )
+
+
+def hard_link_refusal(path, links):
+    return FileError(
+        "%s has %d hard links, so it is also another file (a hard link to /etc/shadow, say); reading it or setting "
+        "its owner and mode would reach that file too. Remove the other links, or point the option at a file of "
+        "its own" % (path, links)
+    )
+
+
+def check_managed_stat(path, st):
+    """Raise FileError unless ``st`` (an lstat or fstat of ``path``) is a regular file with one link."""
+    if stat.S_ISLNK(st.st_mode):
+        raise link_refusal(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise FileError("%s is not a regular file; point the option at a file (or remove what is there)" % path)
+    if st.st_nlink > 1:
+        raise hard_link_refusal(path, st.st_nlink)
+
+
+def managed_lstat(path):
+    """lstat of a managed path (None when it does not exist), refused when it is a link (see module doc)."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise FileError("cannot stat %s: %s" % (path, exc.strerror))
+    check_managed_stat(path, st)
+    return st
+
+
+OPEN_NOFOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_managed(path):
+    """A read-only descriptor of the managed file at ``path`` (never through a link), or None when missing.
+
+    The caller closes it. The checks of check_managed_stat() run on the descriptor.
+    """
+    try:
+        fd = os.open(path, OPEN_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        if exc.errno == errno.ELOOP:
+            raise link_refusal(path)
+        raise FileError("cannot open %s: %s" % (path, exc.strerror))
+    try:
+        check_managed_stat(path, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path, managed=False):
+    """Return the file's bytes, or None when it does not exist.
+
+    ``managed``: ``path`` is a file the module manages: refused when it is a symbolic link, not a
+    regular file, or has more than one hard link (inputs such as a provided certificate may be links).
+    """
+    if managed:
+        fd = open_managed(path)
+        if fd is None:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -95,12 +172,9 @@ def attribute_changes(path, owner=None, group=None, mode=None):
 
     A missing file yields ['missing'].
     """
-    try:
-        st = os.lstat(path)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return ["missing"]
-        raise FileError("cannot stat %s: %s" % (path, exc.strerror))
+    st = managed_lstat(path)
+    if st is None:
+        return ["missing"]
     changes = []
     uid, gid, want_mode = resolve_uid(owner), resolve_gid(group), parse_mode(mode)
     if uid is not None and st.st_uid != uid:
@@ -118,10 +192,18 @@ def apply_attributes(path, owner=None, group=None, mode=None):
     if not changes or changes == ["missing"]:
         return False
     uid, gid = resolve_uid(owner), resolve_gid(group)
-    if "owner" in changes or "group" in changes:
-        os.lchown(path, -1 if uid is None else uid, -1 if gid is None else gid)
-    if "mode" in changes:
-        os.chmod(path, parse_mode(mode))
+    fd = open_managed(path)  # the same checks again, on the descriptor that is changed
+    if fd is None:
+        return False
+    try:
+        if "owner" in changes or "group" in changes:
+            os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+        if "mode" in changes:
+            os.fchmod(fd, parse_mode(mode))
+    except OSError as exc:
+        raise FileError("cannot set owner or mode of %s: %s" % (path, exc.strerror))
+    finally:
+        os.close(fd)
     return True
 
 
@@ -145,19 +227,16 @@ def backup_file(path, now=None):
     created 0600 and only then given the original's mode, so it is never readable
     by more accounts than the original, not even for an instant.
     """
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise FileError("cannot stat %s: %s" % (path, exc.strerror))
+    st = managed_lstat(path)
+    if st is None:
+        return None
     stamp = time.strftime("%Y-%m-%d@%H:%M:%S", time.localtime(now))
     dest = "%s.%s.bak" % (path, stamp)
     suffix = 0
     while os.path.exists(dest):
         suffix += 1
         dest = "%s.%s.%d.bak" % (path, stamp, suffix)
-    data = read_bytes(path)
+    data = read_bytes(path, managed=True)
     _write_new(dest, data, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
     os.utime(dest, (st.st_atime, st.st_mtime))
     return dest
@@ -203,9 +282,11 @@ def atomic_write(path, data, owner=None, group=None, mode=None, backup=False, no
         )
     uid, gid, want_mode = resolve_uid(owner), resolve_gid(group), parse_mode(mode)
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except OSError:
         st = None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        raise link_refusal(path)
     if st is not None:
         uid = st.st_uid if uid is None else uid
         gid = st.st_gid if gid is None else gid

@@ -457,7 +457,7 @@ def run(params, check_mode=False):
     fileio.resolve_gid(group)
     fileio.parse_mode(mode)
 
-    existing = fileio.read_bytes(path)
+    existing = fileio.read_bytes(path, managed=True)
     current = None
     reasons = []
     if existing is None:
