@@ -30,7 +30,7 @@ import os
 import re
 from collections import OrderedDict
 
-from ansible_collections.rtvs.remote.plugins.module_utils import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import fileio, password_rules
 
 REDACTED = "********"
 DEFAULT_PORT = 5444
@@ -442,10 +442,14 @@ def validate(config, platform=LINUX, host_checks=None):
     password = security.get(password_key) if password_key else None
     if password is not None and not isinstance(password, str):
         errors.append("security.%s must be a string or null" % password_key)
+    password_problem = password_rules.control_character_problem(
+        "security.%s (certificate_password)" % password_key, password)
+    if password_problem:
+        errors.append(password_problem)
     if cert_file:
         if not isinstance(cert_file, str):
             errors.append("security.%s must be a path string" % file_key)
-        elif "open_certificate" in checks:
+        elif "open_certificate" in checks and not password_problem:
             problem = checks["open_certificate"](cert_file, password if isinstance(password, str) else None)
             if problem:
                 errors.append("security.%s: %s" % (file_key, problem))

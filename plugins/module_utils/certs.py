@@ -25,7 +25,7 @@ __metaclass__ = type
 import datetime
 import ipaddress
 
-from ansible_collections.rtvs.remote.plugins.module_utils import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import fileio, password_rules
 
 try:
     from cryptography import x509
@@ -708,6 +708,10 @@ def run(params, check_mode=False, now=None):
     Nothing is written before every check has passed.
     """
     now = now or utcnow()
+    for option in ("ca_privatekey_passphrase", "provided_privatekey_passphrase"):
+        problem = password_rules.nul_problem(option, params.get(option))
+        if problem:
+            raise CertError(problem)
     path, key_path = params["path"], params["privatekey_path"]
     existing_cert = fileio.read_bytes(path, managed=True)
     existing_key = fileio.read_bytes(key_path, managed=True)

@@ -28,7 +28,7 @@ __metaclass__ = type
 import hashlib
 import hmac
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, password_rules
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
@@ -432,6 +432,10 @@ def run(params, check_mode=False):
     friendly_name = params.get("friendly_name") or None
     if not password:
         raise PfxError("password is empty; give the PFX a password (from a vault variable)")
+    problem = (password_rules.control_character_problem("password", password)
+               or password_rules.nul_problem("privatekey_passphrase", params.get("privatekey_passphrase")))
+    if problem:
+        raise PfxError(problem)
     if encryption not in ENCRYPTIONS:
         raise PfxError("encryption %r is unknown; use one of %s" % (encryption, ", ".join(ENCRYPTIONS)))
     key = certs.load_private_key(_read_input(params["privatekey_path"], "privatekey_path"), "privatekey_path",

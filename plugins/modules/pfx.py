@@ -67,6 +67,8 @@ options:
   password:
     description:
       - Password protecting the PFX; take it from a vault variable. Never logged.
+      - A NUL byte or another control character (newline, tab, escape ...) is refused, since the PKCS#12 layers
+        cannot take it.
     type: str
     required: true
   encryption:
