@@ -24,6 +24,7 @@ __metaclass__ = type
 
 import datetime
 import ipaddress
+import os
 
 from ansible_collections.rtvs.remote.plugins.module_utils import fileio, password_rules
 
@@ -713,6 +714,19 @@ def run(params, check_mode=False, now=None):
         if problem:
             raise CertError(problem)
     path, key_path = params["path"], params["privatekey_path"]
+    if os.path.abspath(path) == os.path.abspath(key_path):
+        raise CertError("path and privatekey_path are the same file (%s): the certificate would overwrite the key; "
+                        "give them different names, e.g. broker.crt and broker.key" % path)
+    key_mode_wanted = fileio.parse_mode(params.get("privatekey_mode"))
+    if key_mode_wanted is not None and key_mode_wanted & 0o027:
+        raise CertError("privatekey_mode %04o lets other accounts read or change the private key; use 0600 (or 0640 "
+                        "for a group that must read it)" % key_mode_wanted)
+    owners = fileio.trusted_owners(params.get("owner"))
+    problem = (fileio.private_folder_problem(key_path, "privatekey_path", owners)
+               or fileio.private_file_problem(key_path, "privatekey_path", owners,
+                                              0o600 if key_mode_wanted is None else key_mode_wanted))
+    if problem:
+        raise CertError(problem)
     existing_cert = fileio.read_bytes(path, managed=True)
     existing_key = fileio.read_bytes(key_path, managed=True)
     source = params["source"]

@@ -299,3 +299,71 @@ def atomic_write(path, data, owner=None, group=None, mode=None, backup=False, no
     except OSError as exc:
         raise FileError("cannot write %s: %s" % (path, exc.strerror or exc))
     return backup_path
+
+
+# ---------------------------------------------------------------- private keys and their folders
+
+
+def _user(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def trusted_owners(owner=None, root=False):
+    """uids that may own a private key file: the account running the module, ``owner``, and root if asked."""
+    uids = {os.geteuid()}
+    uid = resolve_uid(owner)
+    if uid is not None:
+        uids.add(uid)
+    if root:
+        uids.add(0)
+    return uids
+
+
+def private_folder_problem(path, option, owners):
+    """Why the folder holding ``path`` cannot be trusted with a private key, or None.
+
+    A folder owned by another account, or one group or other can write to (without the sticky
+    bit), lets that account plant its own key and a matching certificate, which would then be
+    adopted and bundled: it could impersonate the broker to every client.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return None  # a missing folder is reported by the write itself
+    if stat.S_ISLNK(st.st_mode):
+        return ("the folder of %s, %s, is a symbolic link; give the real folder (owned by you, mode 0700)"
+                % (option, folder))
+    fix = ("make it yours with mode 0700 (chown %s %s && chmod 0700 %s; the rtvs.remote roles do this on every run) "
+           "after checking that the files in it are yours, or use another folder" % (_user(os.geteuid()), folder, folder))
+    if st.st_uid not in owners | {0}:
+        return "the folder of %s, %s, is owned by %s, who could have put a key of their own there; %s" % (
+            option, folder, _user(st.st_uid), fix)
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        return "the folder of %s, %s, has mode %04o: other accounts can put a key of their own there; %s" % (
+            option, folder, stat.S_IMODE(st.st_mode), fix)
+    return None
+
+
+def private_file_problem(path, option, owners, allowed_mode=0o600, fix=None):
+    """Why the existing private key at ``path`` cannot be trusted, or None (also None when missing).
+
+    Owned by an account not in ``owners``, or with group/other permission bits beyond
+    ``allowed_mode``: another account may hold a copy of the key.
+    """
+    st = managed_lstat(path)
+    if st is None:
+        return None
+    fix = fix or ("remove it (after checking who made it) so that a new key is made, or give a key of your own "
+                  "with mode 0600")
+    if st.st_uid not in owners:
+        return "%s %s is owned by %s, not by %s: another account may hold a copy of this private key; %s" % (
+            option, path, _user(st.st_uid), " or ".join(sorted(_user(u) for u in owners)), fix)
+    extra = stat.S_IMODE(st.st_mode) & 0o077 & ~allowed_mode
+    if extra:
+        return "%s %s has mode %04o: group or other could read or change this private key; %s" % (
+            option, path, stat.S_IMODE(st.st_mode), fix)
+    return None

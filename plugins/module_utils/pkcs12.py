@@ -438,6 +438,16 @@ def run(params, check_mode=False):
         raise PfxError(problem)
     if encryption not in ENCRYPTIONS:
         raise PfxError("encryption %r is unknown; use one of %s" % (encryption, ", ".join(ENCRYPTIONS)))
+    # The key bundled must be ours: not one another account planted or could have copied (a 0640 key of
+    # a group such as ssl-cert, owned by root, is fine).
+    owners = fileio.trusted_owners(params.get("owner"), root=True)
+    problem = (fileio.private_folder_problem(params["privatekey_path"], "privatekey_path", owners)
+               or fileio.private_file_problem(
+                   params["privatekey_path"], "privatekey_path", owners, 0o640,
+                   fix="if nobody else made or copied it, chmod 0600 it (0640 for a group that must read it); "
+                       "otherwise make a new key (rtvs.remote.broker_certificate)"))
+    if problem:
+        raise PfxError(problem)
     key = certs.load_private_key(_read_input(params["privatekey_path"], "privatekey_path"), "privatekey_path",
                                  params.get("privatekey_passphrase"))
     leaf_and_chain = certs.load_certificates(_read_input(params["certificate_path"], "certificate_path"),
@@ -478,6 +488,12 @@ def run(params, check_mode=False):
     write = bool(reasons)
     if not write:
         reasons += ["%s differs" % c for c in fileio.attribute_changes(path, owner, group, mode)]
+    warnings = []
+    wanted_mode = fileio.parse_mode(mode)
+    if wanted_mode is not None and wanted_mode & 0o006:
+        warnings.append("mode %04o lets every account on the host read %s, so its password is the only protection of "
+                        "the private key in it; use 0640 with the broker's group (the default) or 0600"
+                        % (wanted_mode, path))
     wanted = Contents(key, cert, chain, friendly_name, encryption, None)
     result = {
         "changed": bool(reasons),
@@ -492,6 +508,8 @@ def run(params, check_mode=False):
         "checksum": None if write else hashlib.sha1(existing).hexdigest(),
         "diff": {"before": _describe(current), "after": _describe(wanted)},
     }
+    if warnings:
+        result["warnings"] = warnings
     if check_mode or not result["changed"]:
         return result
     if write:
