@@ -107,12 +107,17 @@ def parse(text, path=None):
     if not body.strip():
         return OrderedDict()
     try:
-        data = json.loads(body, object_pairs_hook=_pairs_hook(where))
+        data = json.loads(body, object_pairs_hook=_pairs_hook(where), parse_constant=_no_constant(where))
     except ValueError as exc:
         if isinstance(exc, BrokerConfigError):
             raise
         raise BrokerConfigError(
             "%s is not valid JSON: %s; fix or remove the file, it was left untouched" % (where, exc)
+        )
+    except RecursionError:
+        raise BrokerConfigError(
+            "%s is nested too deeply to be a broker configuration; fix or remove the file, it was left untouched"
+            % where
         )
     if not isinstance(data, dict):
         raise BrokerConfigError(
@@ -288,9 +293,25 @@ def _sort_new_keys(node, added):
     node.update(items)
 
 
+def _no_constant(where):
+    def refuse(name):
+        raise BrokerConfigError("%s holds %s, which is not JSON (the broker's reader refuses it); replace it with a "
+                                "number or null, the file was left untouched" % (where, name))
+    return refuse
+
+
 def render(config):
-    """JSON text: 2-space indent, key order kept, non-ASCII kept, trailing newline."""
-    return json.dumps(config, indent=2, ensure_ascii=False, separators=(",", ": ")) + "\n"
+    """JSON text: 2-space indent, key order kept, non-ASCII kept, trailing newline.
+
+    NaN and Infinity (not JSON; the broker would not start) and absurd nesting are refused.
+    """
+    try:
+        return json.dumps(config, indent=2, ensure_ascii=False, separators=(",", ": "), allow_nan=False) + "\n"
+    except ValueError:
+        raise BrokerConfigError("settings hold NaN or Infinity, which is not JSON and would stop the broker from "
+                                "starting; give a number or null")
+    except RecursionError:
+        raise BrokerConfigError("settings are nested too deeply to be a broker configuration")
 
 
 def _same(a, b):
@@ -532,6 +553,15 @@ def linux_host_checks(validate_certificate=True):
 # ---------------------------------------------------------------- the module's work
 
 def apply_file(params, check_mode=False):
+    """_apply_file() with absurd nesting (settings or file) refused instead of a RecursionError."""
+    try:
+        return _apply_file(params, check_mode)
+    except RecursionError:
+        raise BrokerConfigError("%s: the settings or the file are nested too deeply to be a broker configuration; "
+                                "nothing was written" % params["path"])
+
+
+def _apply_file(params, check_mode=False):
     """Merge, validate and (unless check_mode) write params['path']; return the module result.
 
     Keys of ``params``: path, settings, certificate_password, platform, validate_certificate,

@@ -266,6 +266,39 @@ def _write_new(dest, data, uid, gid, mode):
     _fsync_dir(directory)
 
 
+STALE_TEMP_SECONDS = 600
+
+
+def remove_stale_temps(path, now=None):
+    """Delete temporary files a killed write of ``path`` left behind; return their paths.
+
+    They are named ``.<name>.<random>.tmp`` (see _write_new), created 0600, and may hold a secret (a
+    killed config write keeps the PFX password). Only regular files of this account, older than
+    STALE_TEMP_SECONDS (so a write running at the same time keeps its own), are removed.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = ".%s." % os.path.basename(path)
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        candidate = os.path.join(directory, name)
+        try:
+            st = os.lstat(candidate)
+            if (stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+                    and now - st.st_mtime > STALE_TEMP_SECONDS):
+                os.unlink(candidate)
+                removed.append(candidate)
+        except OSError:
+            continue
+    return removed
+
+
 def atomic_write(path, data, owner=None, group=None, mode=None, backup=False, now=None):
     """Replace ``path`` with ``data`` atomically; return the backup path (or None).
 
@@ -294,6 +327,7 @@ def atomic_write(path, data, owner=None, group=None, mode=None, backup=False, no
     elif want_mode is None:
         want_mode = 0o600
     backup_path = backup_file(path, now=now) if (backup and st is not None) else None
+    remove_stale_temps(path)
     try:
         _write_new(path, data, uid, gid, want_mode)
     except OSError as exc:

@@ -349,6 +349,9 @@ def open_pfx(data, password, option="path"):
         info = inspect(data)
     except PfxMalformed as exc:
         raise PfxMalformed("%s is not a PKCS#12 (PFX) file: %s" % (option, exc))
+    except RecursionError:
+        raise PfxMalformed("%s is not a PKCS#12 (PFX) file: its ASN.1 is nested too deeply; set force: true to "
+                           "replace it" % option)
     verified = mac_verifies(info, password)
     if verified is False:
         raise PfxWrongPassword(
