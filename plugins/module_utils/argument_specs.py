@@ -23,6 +23,7 @@ def file_options(mode, owner=None):
         group=dict(type="str"),
         mode=dict(type="raw", default=mode),
         backup=dict(type="bool", default=False),
+        backup_keep=dict(type="int", default=0),
     )
 
 

@@ -599,7 +599,7 @@ def _apply_file(params, check_mode=False):
     if content_changed:
         backup = fileio.atomic_write(path, text.encode("utf-8"), owner=params.get("owner"),
                                      group=params.get("group"), mode=params.get("mode"),
-                                     backup=params.get("backup", False))
+                                     backup=params.get("backup", False), backup_keep=params.get("backup_keep") or 0)
         if backup:
             result["backup_file"] = backup
     else:

@@ -299,11 +299,44 @@ def remove_stale_temps(path, now=None):
     return removed
 
 
-def atomic_write(path, data, owner=None, group=None, mode=None, backup=False, now=None):
+def prune_backups(path, keep):
+    """Delete the oldest backups of ``path`` (``<name>.<timestamp>[.N].bak``) beyond the newest ``keep``.
+
+    ``keep`` 0 or None keeps every backup. Only regular files (not links) of this account are
+    counted and deleted; returns the deleted paths.
+    """
+    if not keep or keep < 1:
+        return []
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = os.path.basename(path) + "."
+    found = []
+    for name in os.listdir(directory):
+        if not (name.startswith(prefix) and name.endswith(".bak")):
+            continue
+        candidate = os.path.join(directory, name)
+        try:
+            st = os.lstat(candidate)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
+            found.append((st.st_ctime, name, candidate))  # ctime: when the backup was made (mtime is the original's)
+    found.sort()
+    removed = []
+    for _ctime, _name, candidate in found[:max(0, len(found) - keep)]:
+        try:
+            os.unlink(candidate)
+            removed.append(candidate)
+        except OSError:
+            continue
+    return removed
+
+
+def atomic_write(path, data, owner=None, group=None, mode=None, backup=False, now=None, backup_keep=0):
     """Replace ``path`` with ``data`` atomically; return the backup path (or None).
 
     Unset owner/group/mode keep the existing file's values, or for a new file
-    root-or-current-user ownership and mode 0600 (secure by default).
+    root-or-current-user ownership and mode 0600 (secure by default). ``backup_keep``: after a
+    backup, keep only that many backups of ``path`` (0 keeps all).
     """
     if not isinstance(data, bytes):
         raise TypeError("atomic_write() takes bytes")
@@ -332,6 +365,8 @@ def atomic_write(path, data, owner=None, group=None, mode=None, backup=False, no
         _write_new(path, data, uid, gid, want_mode)
     except OSError as exc:
         raise FileError("cannot write %s: %s" % (path, exc.strerror or exc))
+    if backup_path:
+        prune_backups(path, backup_keep)
     return backup_path
 
 

@@ -94,3 +94,21 @@ def test_a_killed_writes_old_temporary_file_is_removed_by_the_next_write(playboo
     assert result.rc == 0, result
     assert not stale.exists() and fresh.exists()
     assert json.loads(path.read_text())["server"]["urls"] == "https://0.0.0.0:5444"
+
+
+def test_backup_keep_prunes_old_backups_of_passwords_and_keys(playbook, tmp_path):
+    """Backups of old PFXs (old passwords) no longer pile up when backup_keep is set."""
+    key = rel_support.new_key()
+    (tmp_path / "k.pem").write_bytes(rel_support.key_pem(key))
+    os.chmod(str(tmp_path / "k.pem"), 0o600)
+    (tmp_path / "c.pem").write_bytes(rel_support.cert_pem(rel_support.issue(key, [FQDN])))
+    for index in range(4):
+        result = playbook("pfx/apply.yml", {
+            "pfx_path": str(tmp_path / "broker.pfx"), "pfx_certificate_path": str(tmp_path / "c.pem"),
+            "pfx_privatekey_path": str(tmp_path / "k.pem"), "pfx_group": "root", "pfx_backup": True,
+            "pfx_backup_keep": 2, "pfx_force": True},
+            args=rel_support.secrets_file(tmp_path / "s.json", pfx_password="Rotated-Pfx-%d-aa" % index))
+        assert result.rc == 0, result
+        time.sleep(1.1)  # backups are named by the second
+    backups = sorted(n for n in os.listdir(str(tmp_path)) if n.startswith("broker.pfx.") and n.endswith(".bak"))
+    assert len(backups) == 2, backups
