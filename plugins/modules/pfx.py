@@ -53,7 +53,7 @@ options:
       - PEM private key belonging to O(certificate_path).
       - Refused when its folder belongs to another account (root aside) or group or other may write to it, or when
         the key belongs to an account other than root, the one running the module and O(owner), or is readable by
-        other or writable by its group: another account could have planted or copied it.
+        other or writable by its group - another account could have planted or copied it.
     type: path
     required: true
   privatekey_passphrase:
