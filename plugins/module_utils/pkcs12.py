@@ -492,6 +492,10 @@ def run(params, check_mode=False):
     if not write:
         reasons += ["%s differs" % c for c in fileio.attribute_changes(path, owner, group, mode)]
     warnings = []
+    if certs.not_after(cert) <= certs.utcnow():
+        warnings.append("certificate_path expired on %s: the broker would serve an expired certificate, which clients "
+                        "refuse; renew it (rtvs.remote.broker_certificate) and bundle again"
+                        % certs.iso(certs.not_after(cert)))
     wanted_mode = fileio.parse_mode(mode)
     if wanted_mode is not None and wanted_mode & 0o006:
         warnings.append("mode %04o lets every account on the host read %s, so its password is the only protection of "

@@ -128,8 +128,8 @@ def test_awkward_password_works_and_never_leaks(playbook, dirs, tmp_path, label)
     assert "********" in result.output
     assert _leaks(result.output, password) == [], label
     # On disk only the config holds the password (the broker reads it there), and only its owner can read it.
-    holders = find_secrets(files_under(work, tmp_path / "vault"), [password.encode("utf-8"),
-                                                                    json.dumps(password)[1:-1].encode()])
+    needles = [password.encode("utf-8"), json.dumps(password)[1:-1].encode()]
+    holders = find_secrets(files_under(work, tmp_path / "vault"), needles)
     assert set(holders) <= {str(work / "rtvsd.config.json"), str(vault / "secrets.json")}, holders
     assert mode_of(str(work / "rtvsd.config.json")) == 0o600
     # The config names the password so that the PFX opens with it (checked by broker_config itself too).

@@ -124,3 +124,22 @@ def test_world_readable_pfx_mode_is_warned(playbook, planted, tmp_path):
     result = _pfx(playbook, planted, tmp_path, pfx_mode="0644")
     assert result.rc == 0, result
     assert "mode 0644 lets every account on the host read" in result.output, result
+
+
+def test_bundling_an_expired_certificate_is_warned(playbook, tmp_path):
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+    key = rel_support.new_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, FQDN)])
+    expired = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(rel_support.NOW - datetime.timedelta(days=30))
+               .not_valid_after(rel_support.NOW - datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "broker.key").write_bytes(rel_support.key_pem(key))
+    os.chmod(str(tmp_path / "broker.key"), 0o600)
+    (tmp_path / "broker.crt").write_bytes(rel_support.cert_pem(expired))
+    result = _pfx(playbook, tmp_path, tmp_path)
+    assert result.rc == 0, result
+    assert "certificate_path expired on" in result.output and "clients refuse" in " ".join(result.output.split())
