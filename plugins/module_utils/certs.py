@@ -820,14 +820,15 @@ def run(params, check_mode=False, now=None):
     if check_mode or not result["changed"]:
         return result
     backup = params.get("backup", False)
+    keep = params.get("backup_keep") or 0
     if plan.key_pem is not None:
         result["privatekey_backup_file"] = fileio.atomic_write(key_path, plan.key_pem, owner, group, key_mode, backup,
-                                                                backup_keep=params.get("backup_keep") or 0)
+                                                               backup_keep=keep)
     else:
         fileio.apply_attributes(key_path, owner, group, key_mode)
     if plan.cert_pem is not None:
         result["backup_file"] = fileio.atomic_write(path, plan.cert_pem, owner, group, cert_mode, backup,
-                                                     backup_keep=params.get("backup_keep") or 0)
+                                                    backup_keep=keep)
     else:
         fileio.apply_attributes(path, owner, group, cert_mode)
     return result

@@ -522,7 +522,7 @@ def run(params, check_mode=False):
     if write:
         data = build(key, cert, chain, password, encryption, friendly_name)
         result["backup_file"] = fileio.atomic_write(path, data, owner, group, mode, params.get("backup", False),
-                                                     backup_keep=params.get("backup_keep") or 0)
+                                                    backup_keep=params.get("backup_keep") or 0)
         result["checksum"] = hashlib.sha1(data).hexdigest()
     else:
         fileio.apply_attributes(path, owner, group, mode)

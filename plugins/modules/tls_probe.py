@@ -22,7 +22,7 @@ description:
   - The login is sent only over a connection that proved who answers, checked on that same connection - the chain
     verified against O(ca_file) (or the system store) and the certificate covers O(name), or, with O(pin_sha256),
     the served certificate has exactly that SHA-256 fingerprint. Otherwise C(GET /interpreters) is not sent and
-    RV(probe.interpreters.skipped) says why. C(/info/about) carries no secret and is asked without verification.
+    C(skipped) in RV(probe.interpreters) says why. C(/info/about) carries no secret and is asked without verification.
   - Meant to run on the controller (C(delegate_to=localhost)); read-only, it only opens connections and sends
     GET requests. The rtvs.remote.doctor role uses it.
 author:

@@ -20,8 +20,8 @@ def _refused(result, message):
 
 
 @pytest.mark.parametrize("extra, message", [
-    ({"bc_fqdn": "a" * 60 + ".example.test"}, "characters; the certificate's CN, which the broker and clients match, "
-                                                "holds at most 64"),
+    ({"bc_fqdn": "a" * 60 + ".example.test"},
+     "characters; the certificate's CN, which the broker and clients match, holds at most 64"),
     ({"bc_valid_days": 10000000}, "valid_days 10000000 is beyond what a certificate can express usefully"),
     ({"bc_fqdn": "rtvs\u0000evil.example.test"}, "is not a valid DNS name (label"),
     ({"bc_subject_alt_names": ["10.0.0.300"]}, "'10.0.0.300' is not a valid DNS name (its last label is all digits"),
@@ -52,7 +52,7 @@ def test_broker_config_existing_file_refused_without_traceback(playbook, tmp_pat
 def test_broker_config_settings_with_nan_or_absurd_nesting_refused(tmp_path):
     from ansible_collections.rtvs.remote.plugins.module_utils import broker_config as bc
     deep = leaf = {}
-    for _ in range(5000):
+    for _level in range(5000):
         leaf["a"] = {}
         leaf = leaf["a"]
     for settings, message in (({"limit": float("nan")}, "settings hold NaN or Infinity"),

@@ -5,7 +5,6 @@ roles/linux_broker/tasks/firewall.yml runs on localhost with the preflight's hos
 variables; a stand-in ``ufw`` on PATH answers like ufw 0.36 and logs every command it gets.
 """
 import os
-import stat
 
 import pytest
 
@@ -42,8 +41,10 @@ def _commands(log):
     return log.read_text().splitlines() if log.exists() else []
 
 
-@pytest.mark.parametrize("installed, enabled, state", [(False, False, "ufw is not installed"),
-                                                         (True, False, "ufw is inactive")])
+@pytest.mark.parametrize("installed, enabled, state", [
+    (False, False, "ufw is not installed"),
+    (True, False, "ufw is inactive"),
+])
 def test_sources_set_but_ufw_absent_or_inactive_is_warned(playbook, ufw, installed, enabled, state):
     env, _log = ufw
     result = _run(playbook, env, sources=["10.20.0.0/16"], ufw=installed, ufw_enabled=enabled)
