@@ -24,7 +24,7 @@ import json
 import os
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, password_rules, posix_access
 from ansible_collections.rtvs.remote.plugins.module_utils.host_readers import (
     NotTrusted, Root, check_owned_regular, dpkg_packages, grp_name, listening_facts, name_of, password_usable, pwd_name,
     read_groups, read_owned_tail, read_passwd, read_shadow, service_facts)
@@ -167,6 +167,10 @@ def pfx_facts(root, path, password, account, can_read, fqdn=None):
             data = handle.read()
     except (IOError, OSError) as exc:
         facts["error"] = "cannot read as the connecting user: %s (run with become)" % (exc.strerror or exc)
+        return facts
+    if password is not None and u"\u0000" in password:  # would make the crypto library panic (issue 14, M4)
+        facts["opens"] = False
+        facts["error"] = password_rules.control_character_problem("X509CertificatePassword", password)
         return facts
     secret = password.encode("utf-8") if password is not None else None
     try:
