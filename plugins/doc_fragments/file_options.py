@@ -30,6 +30,12 @@ options:
         with the original's owner, group and mode (never wider).
     type: bool
     default: false
+  backup_keep:
+    description:
+      - With O(backup), how many backups of this file to keep; after a new backup the oldest beyond this count are
+        deleted (they may hold old passwords or keys). V(0) keeps all.
+    type: int
+    default: 0
 notes:
   - Files are replaced atomically (temporary file in the same directory, fsync, rename), so a reader
     such as the broker never sees a half-written file, even when the run is interrupted.

@@ -23,6 +23,7 @@ def file_options(mode, owner=None):
         group=dict(type="str"),
         mode=dict(type="raw", default=mode),
         backup=dict(type="bool", default=False),
+        backup_keep=dict(type="int", default=0),
     )
 
 
@@ -86,6 +87,7 @@ TLS_PROBE = dict(
         timeout=dict(type="float", default=5.0),
         user=dict(type="str"),
         password=dict(type="str", no_log=True),
+        pin_sha256=dict(type="str", no_log=False),
     ),
     supports_check_mode=True,
 )

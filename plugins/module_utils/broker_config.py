@@ -30,7 +30,7 @@ import os
 import re
 from collections import OrderedDict
 
-from ansible_collections.rtvs.remote.plugins.module_utils import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import fileio, password_rules
 
 REDACTED = "********"
 DEFAULT_PORT = 5444
@@ -189,12 +189,18 @@ def parse(text, path=None):
     if not body.strip():
         return OrderedDict()
     try:
-        data = json.loads(_without_comments(body, where), object_pairs_hook=_pairs_hook(where))
+        data = json.loads(_without_comments(body, where), object_pairs_hook=_pairs_hook(where),
+                          parse_constant=_no_constant(where))
     except ValueError as exc:
         if isinstance(exc, BrokerConfigError):
             raise
         raise BrokerConfigError(
             "%s is not valid JSON: %s; fix or remove the file, it was left untouched" % (where, exc)
+        )
+    except RecursionError:
+        raise BrokerConfigError(
+            "%s is nested too deeply to be a broker configuration; fix or remove the file, it was left untouched"
+            % where
         )
     if not isinstance(data, dict):
         raise BrokerConfigError(
@@ -370,9 +376,25 @@ def _sort_new_keys(node, added):
     node.update(items)
 
 
+def _no_constant(where):
+    def refuse(name):
+        raise BrokerConfigError("%s holds %s, which is not JSON (the broker's reader refuses it); replace it with a "
+                                "number or null, the file was left untouched" % (where, name))
+    return refuse
+
+
 def render(config):
-    """JSON text: 2-space indent, key order kept, non-ASCII kept, trailing newline."""
-    return json.dumps(config, indent=2, ensure_ascii=False, separators=(",", ": ")) + "\n"
+    """JSON text: 2-space indent, key order kept, non-ASCII kept, trailing newline.
+
+    NaN and Infinity (not JSON; the broker would not start) and absurd nesting are refused.
+    """
+    try:
+        return json.dumps(config, indent=2, ensure_ascii=False, separators=(",", ": "), allow_nan=False) + "\n"
+    except ValueError:
+        raise BrokerConfigError("settings hold NaN or Infinity, which is not JSON and would stop the broker from "
+                                "starting; give a number or null")
+    except RecursionError:
+        raise BrokerConfigError("settings are nested too deeply to be a broker configuration")
 
 
 def _same(a, b):
@@ -519,10 +541,14 @@ def validate(config, platform=LINUX, host_checks=None):
     password = security.get(password_key) if password_key else None
     if password is not None and not isinstance(password, str):
         errors.append("security.%s must be a string or null" % password_key)
+    password_problem = password_rules.control_character_problem(
+        "security.%s (certificate_password)" % password_key, password)
+    if password_problem:
+        errors.append(password_problem)
     if cert_file:
         if not isinstance(cert_file, str):
             errors.append("security.%s must be a path string" % file_key)
-        elif "open_certificate" in checks:
+        elif "open_certificate" in checks and not password_problem:
             problem = checks["open_certificate"](cert_file, password if isinstance(password, str) else None)
             if problem:
                 errors.append("security.%s: %s" % (file_key, problem))
@@ -605,6 +631,15 @@ def linux_host_checks(validate_certificate=True):
 # ---------------------------------------------------------------- the module's work
 
 def apply_file(params, check_mode=False):
+    """_apply_file() with absurd nesting (settings or file) refused instead of a RecursionError."""
+    try:
+        return _apply_file(params, check_mode)
+    except RecursionError:
+        raise BrokerConfigError("%s: the settings or the file are nested too deeply to be a broker configuration; "
+                                "nothing was written" % params["path"])
+
+
+def _apply_file(params, check_mode=False):
     """Merge, validate and (unless check_mode) write params['path']; return the module result.
 
     Keys of ``params``: path, settings, certificate_password, platform, validate_certificate,
@@ -613,7 +648,7 @@ def apply_file(params, check_mode=False):
     path = params["path"]
     platform = params.get("platform") or LINUX
     settings = with_certificate_password(params.get("settings") or {}, params.get("certificate_password"))
-    existing = fileio.read_bytes(path)
+    existing = fileio.read_bytes(path, managed=True)
     config, text, content_changed = plan(existing, settings, path)
     checks = linux_host_checks(params.get("validate_certificate", True)) if platform == LINUX else {}
     errors = validate(config, platform, checks)
@@ -642,7 +677,7 @@ def apply_file(params, check_mode=False):
     if content_changed:
         backup = fileio.atomic_write(path, text.encode("utf-8"), owner=params.get("owner"),
                                      group=params.get("group"), mode=params.get("mode"),
-                                     backup=params.get("backup", False))
+                                     backup=params.get("backup", False), backup_keep=params.get("backup_keep") or 0)
         if backup:
             result["backup_file"] = backup
     else:

@@ -24,10 +24,10 @@ import json
 import os
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, password_rules, posix_access
 from ansible_collections.rtvs.remote.plugins.module_utils.host_readers import (
-    Root, dpkg_packages, grp_name, listening_facts, name_of, password_usable, pwd_name, read_groups, read_passwd,
-    read_shadow, service_facts)
+    NotTrusted, Root, check_owned_regular, dpkg_packages, grp_name, listening_facts, name_of, password_usable, pwd_name,
+    read_groups, read_owned_tail, read_passwd, read_shadow, service_facts)
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor_checks import r_in_range
 
 try:
@@ -167,6 +167,10 @@ def pfx_facts(root, path, password, account, can_read, fqdn=None):
             data = handle.read()
     except (IOError, OSError) as exc:
         facts["error"] = "cannot read as the connecting user: %s (run with become)" % (exc.strerror or exc)
+        return facts
+    if password is not None and u"\u0000" in password:  # would make the crypto library panic (issue 14, M4)
+        facts["opens"] = False
+        facts["error"] = password_rules.control_character_problem("X509CertificatePassword", password)
         return facts
     secret = password.encode("utf-8") if password is not None else None
     try:
@@ -340,30 +344,43 @@ def is_error_line(line):
     return bool(ERROR_LINE.search(line))
 
 
-def log_facts(root, folder, lines=20):
-    facts = {"folder": folder, "newest": None, "tail": [], "error_lines": [], "error": None}
+def log_facts(root, folder, lines=20, owners=(0,)):
+    """The newest broker log's tail and error lines.
+
+    The log folder belongs to the service account, which could plant a symbolic link to a root-only
+    file for the doctor (running as root) to copy into its report: only regular files owned by one of
+    the uids ``owners`` (root, the service account) are considered, opened without following links;
+    every other match is listed in ``skipped`` with the reason.
+    """
+    facts = {"folder": folder, "newest": None, "tail": [], "error_lines": [], "error": None, "skipped": []}
     if not folder or not root.isdir(folder):
         facts["error"] = "folder does not exist" if folder else "no logging.logFolder"
         return facts
     candidates = []
     for path in root.glob("%s/%s" % (folder.rstrip("/"), LOG_PATTERN)):
         try:
-            candidates.append((os.stat(root.path(path)).st_mtime, path))
+            st = os.lstat(root.path(path))
+            check_owned_regular(st, owners)
+        except NotTrusted as exc:
+            facts["skipped"].append("%s: %s" % (path, exc))
+            continue
         except OSError:
             continue
+        candidates.append((st.st_mtime, path, st.st_size))
     if not candidates:
         return facts
-    mtime, newest = max(candidates)
-    size = os.stat(root.path(newest)).st_size
+    mtime, newest, size = max(candidates)
     facts["newest"] = {
         "path": newest,
         "last_write_time": datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "size": size,
     }
     try:
-        with open(root.path(newest), "rb") as handle:
-            handle.seek(max(0, size - TAIL_BYTES))
-            text = handle.read().decode("utf-8", "replace")
+        text = read_owned_tail(root.path(newest), owners, TAIL_BYTES).decode("utf-8", "replace")
+    except NotTrusted as exc:  # replaced between the listing and the open
+        facts["skipped"].append("%s: %s" % (newest, exc))
+        facts["error"] = "cannot read: %s" % exc
+        return facts
     except (IOError, OSError) as exc:
         facts["error"] = "cannot read: %s" % (exc.strerror or exc)
         return facts
@@ -374,6 +391,14 @@ def log_facts(root, folder, lines=20):
 
 
 # ---------------------------------------------------------------- everything
+
+
+def log_owners(passwd, account):
+    """uids whose log files the doctor reads: root, the service account, and the account running it."""
+    owners = {0, os.geteuid()}
+    if account in passwd:
+        owners.add(passwd[account]["uid"])
+    return owners
 
 
 def gather(root="/", service="rtvsd", config_path="/etc/rtvs/rtvsd.config.json", account="rtvssvc",
@@ -400,6 +425,7 @@ def gather(root="/", service="rtvsd", config_path="/etc/rtvs/rtvsd.config.json",
         "r_installs": r_facts(host),
         "listening": listening_facts(host, port),
         "ufw": ufw_facts(host, port),
-        "logs": log_facts(host, config.get("log_folder") if config.get("parsed") else None, log_lines),
+        "logs": log_facts(host, config.get("log_folder") if config.get("parsed") else None, log_lines,
+                          owners=log_owners(passwd, account)),
     }
     return facts

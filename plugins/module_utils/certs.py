@@ -24,8 +24,10 @@ __metaclass__ = type
 
 import datetime
 import ipaddress
+import os
+import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import fileio, password_rules
 
 try:
     from cryptography import x509
@@ -90,9 +92,35 @@ def wanted_names(fqdn, subject_alt_names=None):
         except UnicodeEncodeError:
             raise CertError("%r is not ASCII; give internationalized names in their IDNA form (xn--...)" % name)
         name = name.rstrip(".").lower()
+        problem = dns_name_problem(name)
+        if problem:
+            raise CertError("%r is not a valid DNS name (%s); fix it, or give an IP address" % (str(raw).strip(), problem))
         if name not in dns:
             dns.append(name)
+    if len(fqdn) > CN_MAX and parse_ip(fqdn) is None:
+        raise CertError("fqdn %s is %d characters; the certificate's CN, which the broker and clients match, holds at "
+                        "most %d. Use a shorter name for clients (a CNAME) and keep this one in subject_alt_names"
+                        % (fqdn, len(fqdn), CN_MAX))
     return dns, ips
+
+
+CN_MAX = 64
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def dns_name_problem(name):
+    """Why ``name`` (lower-case, without a trailing dot) is not a host name for a certificate, or None."""
+    if len(name) > 253:
+        return "longer than 253 characters"
+    labels = name.split(".")
+    for index, label in enumerate(labels):
+        if label == "*" and index == 0 and len(labels) > 2:
+            continue  # a wildcard as the whole first label
+        if not DNS_LABEL.match(label):
+            return ("label %r: labels are 1-63 letters, digits and '-', not starting or ending with '-'" % label)
+    if labels[-1].isdigit():
+        return "its last label is all digits, like a mistyped IP address"
+    return None
 
 
 def certificate_names(cert):
@@ -639,11 +667,21 @@ def plan_provided(existing_cert, existing_key, provided_cert, provided_key, fqdn
     return plan
 
 
+MAX_KEY_SIZE = 16384
+MAX_VALID_DAYS = 36500
+
+
 def check_settings(key_size, valid_days, renew_before_days):
     if key_size < MIN_KEY_SIZE:
         raise CertError("key_size %d is too weak; use %d or more" % (key_size, MIN_KEY_SIZE))
+    if key_size > MAX_KEY_SIZE:
+        raise CertError("key_size %d would take very long to generate and slow every TLS handshake; use at most %d "
+                        "(2048 or 3072 is usual)" % (key_size, MAX_KEY_SIZE))
     if renew_before_days < 0:
         raise CertError("renew_before_days must be 0 or more")
+    if valid_days > MAX_VALID_DAYS:
+        raise CertError("valid_days %d is beyond what a certificate can express usefully; use at most %d (clients "
+                        "accept 398 days for public CAs)" % (valid_days, MAX_VALID_DAYS))
     if valid_days <= renew_before_days:
         raise CertError(
             "valid_days (%d) must be greater than renew_before_days (%d), or every run would reissue the certificate"
@@ -708,9 +746,26 @@ def run(params, check_mode=False, now=None):
     Nothing is written before every check has passed.
     """
     now = now or utcnow()
+    for option in ("ca_privatekey_passphrase", "provided_privatekey_passphrase"):
+        problem = password_rules.nul_problem(option, params.get(option))
+        if problem:
+            raise CertError(problem)
     path, key_path = params["path"], params["privatekey_path"]
-    existing_cert = fileio.read_bytes(path)
-    existing_key = fileio.read_bytes(key_path)
+    if os.path.abspath(path) == os.path.abspath(key_path):
+        raise CertError("path and privatekey_path are the same file (%s): the certificate would overwrite the key; "
+                        "give them different names, e.g. broker.crt and broker.key" % path)
+    key_mode_wanted = fileio.parse_mode(params.get("privatekey_mode"))
+    if key_mode_wanted is not None and key_mode_wanted & 0o027:
+        raise CertError("privatekey_mode %04o lets other accounts read or change the private key; use 0600 (or 0640 "
+                        "for a group that must read it)" % key_mode_wanted)
+    owners = fileio.trusted_owners(params.get("owner"))
+    problem = (fileio.private_folder_problem(key_path, "privatekey_path", owners)
+               or fileio.private_file_problem(key_path, "privatekey_path", owners,
+                                              0o600 if key_mode_wanted is None else key_mode_wanted))
+    if problem:
+        raise CertError(problem)
+    existing_cert = fileio.read_bytes(path, managed=True)
+    existing_key = fileio.read_bytes(key_path, managed=True)
     source = params["source"]
     sans = params.get("subject_alt_names") or []
     if source == "provided":
@@ -765,12 +820,15 @@ def run(params, check_mode=False, now=None):
     if check_mode or not result["changed"]:
         return result
     backup = params.get("backup", False)
+    keep = params.get("backup_keep") or 0
     if plan.key_pem is not None:
-        result["privatekey_backup_file"] = fileio.atomic_write(key_path, plan.key_pem, owner, group, key_mode, backup)
+        result["privatekey_backup_file"] = fileio.atomic_write(key_path, plan.key_pem, owner, group, key_mode, backup,
+                                                               backup_keep=keep)
     else:
         fileio.apply_attributes(key_path, owner, group, key_mode)
     if plan.cert_pem is not None:
-        result["backup_file"] = fileio.atomic_write(path, plan.cert_pem, owner, group, cert_mode, backup)
+        result["backup_file"] = fileio.atomic_write(path, plan.cert_pem, owner, group, cert_mode, backup,
+                                                    backup_keep=keep)
     else:
         fileio.apply_attributes(path, owner, group, cert_mode)
     return result

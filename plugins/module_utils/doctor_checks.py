@@ -371,6 +371,12 @@ def check_interpreters(facts):
     interp = _probe(facts, "interpreters")
     if not interp or not _probe(facts, "tls", "ok"):
         return skip("no TLS connection, so /interpreters was not asked")
+    if interp.get("skipped"):
+        # tls_probe sends the login only over a connection that verified (or matched the pin).
+        return (SKIP, "GET /interpreters as %s not asked: %s" % (interp.get("user"), interp["skipped"]),
+                "Give rtvs_doctor_ca_file the CA bundle clients trust (and a certificate covering rtvs_fqdn), or set "
+                "rtvs_doctor_pin_sha256 to the SHA-256 fingerprint of the broker's certificate read on the broker "
+                "(openssl x509 -noout -fingerprint -sha256 -in <its certificate>).")
     status = interp.get("status")
     if status == 200 and interp.get("count"):
         return ok("GET /interpreters as %s: %d interpreter(s): %s" % (
@@ -728,6 +734,12 @@ def check_broker_log(facts):
         return (_linux_missing(facts) if facts.get("platform") == LINUX else _windows_missing(facts)) \
             or skip("log facts missing")
     newest = logs.get("newest")
+    if logs.get("skipped"):  # a link or a file of another account where the broker writes its logs
+        return warn(
+            "not read, as they could expose another file: %s" % _lines(logs["skipped"], 3),
+            "Remove these from the log folder: the broker writes its logs as regular files owned by its account; "
+            "a link or another owner there means someone else put them.",
+        )
     if not newest:
         return ok("no broker log in %s%s" % (logs.get("folder"), " (%s)" % logs["error"] if logs.get("error") else ""))
     errors = logs.get("error_lines") or []

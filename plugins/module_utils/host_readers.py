@@ -12,11 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import glob
 import grp
 import os
 import pwd
 import socket
+import stat
 import struct
 
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
@@ -44,6 +46,71 @@ class Root(object):
     def glob(self, pattern):
         prefix = self.path("/")
         return sorted("/" + p[len(prefix):].lstrip("/") for p in glob.glob(self.path(pattern)))
+
+
+# ---------------------------------------------------------------- files another account can plant
+
+
+class NotTrusted(Exception):
+    """A file that is not read because another account could have put it there; the message says why."""
+
+
+def _describe_type(mode):
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def check_owned_regular(st, owners):
+    """Raise NotTrusted unless ``st`` is a regular file owned by one of the uids ``owners``, with one link.
+
+    A second hard link means the file also lives elsewhere (a link to /etc/shadow planted where
+    a log is expected has root as its owner), so it is refused too.
+    """
+    if not stat.S_ISREG(st.st_mode):
+        raise NotTrusted("%s, not read" % _describe_type(st.st_mode))
+    if st.st_uid not in owners:
+        raise NotTrusted("owned by %s, not by root or the service account, not read" % name_of(pwd_name, st.st_uid))
+    if st.st_nlink > 1:
+        raise NotTrusted("has %d hard links (it is also another file), not read" % st.st_nlink)
+
+
+def read_owned_tail(path, owners, limit):
+    """The last ``limit`` bytes of ``path`` when it is a regular file owned by one of ``owners``.
+
+    Opened with O_NOFOLLOW (a symbolic link is refused, never followed) and O_NONBLOCK (a FIFO
+    cannot hang the reader), then checked on the open descriptor, so the file judged is the file
+    read. Raises NotTrusted with the reason, or OSError.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotTrusted("a symbolic link, not read")
+        raise
+    try:
+        st = os.fstat(fd)
+        check_owned_regular(st, owners)
+        os.lseek(fd, max(0, st.st_size - limit), os.SEEK_SET)
+        chunks, size = [], 0
+        while size < limit:
+            chunk = os.read(fd, min(65536, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- passwd, group, shadow

@@ -127,6 +127,19 @@ def accounts(root, service_account=None, group_names=None, users=None, users_gro
     return result
 
 
+def ufw_enabled(host):
+    """Whether ufw is enabled at boot and now (ENABLED=yes in /etc/ufw/ufw.conf, as `ufw enable` writes)."""
+    try:
+        text = host.read_text("/etc/ufw/ufw.conf")
+    except (IOError, OSError):
+        return False
+    for line in text.splitlines():
+        key, _sep, value = line.partition("=")
+        if key.strip() == "ENABLED":
+            return value.strip().strip("'\"").lower() == "yes"
+    return False
+
+
 # ---------------------------------------------------------------- files
 
 
@@ -247,6 +260,7 @@ def gather(params, root="/", systemctl=None):
                              params.get("users_group")),
         "paths": path_facts(host, params.get("paths")),
         "ufw": host.exists(UFW),
+        "ufw_enabled": ufw_enabled(host),
         "listeners": port_listeners(host, int(port)) if port is not None else [],
     }
     if params.get("key_access"):

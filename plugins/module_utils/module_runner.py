@@ -77,6 +77,16 @@ def outcome(entry, params, check_mode, diff):
                 failure["errors"] = exc.errors
             return failure
         return dict(failed=True, msg="%s failed: %s" % (entry.name, exc), exception=traceback.format_exc())
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # pylint: disable=broad-except
+        # A panic of a native library (pyo3's PanicException is a BaseException): it must not kill the
+        # controller's worker (in-process runs) and its text may hold the inputs as byte values, secrets
+        # included, so neither the message nor the traceback is shown.
+        return dict(failed=True, msg="%s failed inside a native library (%s); its message is not shown because it "
+                                     "may contain the inputs, secrets included. Check the inputs (a NUL byte or a "
+                                     "control character in a password is a known cause)"
+                                     % (entry.name, type(exc).__name__))
     warnings = list(result.pop("warnings", None) or [])
     changes = result.pop("diff", None)
     if diff and changes is not None and (result.get("changed") or not entry.diff_only_when_changed):

@@ -28,7 +28,7 @@ __metaclass__ = type
 import hashlib
 import hmac
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, pfx_password
+from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, password_rules, pfx_password
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
@@ -349,6 +349,9 @@ def open_pfx(data, password, option="path"):
         info = inspect(data)
     except PfxMalformed as exc:
         raise PfxMalformed("%s is not a PKCS#12 (PFX) file: %s" % (option, exc))
+    except RecursionError:
+        raise PfxMalformed("%s is not a PKCS#12 (PFX) file: its ASN.1 is nested too deeply; set force: true to "
+                           "replace it" % option)
     verified = mac_verifies(info, password)
     if verified is False:
         raise PfxWrongPassword(
@@ -432,6 +435,10 @@ def run(params, check_mode=False):
     friendly_name = params.get("friendly_name") or None
     if not password:
         raise PfxError("password is empty; give the PFX a password (from a vault variable)")
+    problem = (password_rules.control_character_problem("password", password)
+               or password_rules.nul_problem("privatekey_passphrase", params.get("privatekey_passphrase")))
+    if problem:
+        raise PfxError(problem)
     if encryption not in ENCRYPTIONS:
         raise PfxError("encryption %r is unknown; use one of %s" % (encryption, ", ".join(ENCRYPTIONS)))
     charset = params.get("password_charset") or "ascii"
@@ -446,6 +453,16 @@ def run(params, check_mode=False):
         warning = pfx_password.problem(password, "windows")
         if warning:
             warnings.append(warning)
+    # The key bundled must be ours: not one another account planted or could have copied (a 0640 key of
+    # a group such as ssl-cert, owned by root, is fine).
+    owners = fileio.trusted_owners(params.get("owner"), root=True)
+    problem = (fileio.private_folder_problem(params["privatekey_path"], "privatekey_path", owners)
+               or fileio.private_file_problem(
+                   params["privatekey_path"], "privatekey_path", owners, 0o640,
+                   fix="if nobody else made or copied it, chmod 0600 it (0640 for a group that must read it); "
+                       "otherwise make a new key (rtvs.remote.broker_certificate)"))
+    if problem:
+        raise PfxError(problem)
     key = certs.load_private_key(_read_input(params["privatekey_path"], "privatekey_path"), "privatekey_path",
                                  params.get("privatekey_passphrase"))
     leaf_and_chain = certs.load_certificates(_read_input(params["certificate_path"], "certificate_path"),
@@ -469,7 +486,7 @@ def run(params, check_mode=False):
     fileio.resolve_gid(group)
     fileio.parse_mode(mode)
 
-    existing = fileio.read_bytes(path)
+    existing = fileio.read_bytes(path, managed=True)
     current = None
     reasons = []
     if existing is None:
@@ -486,6 +503,16 @@ def run(params, check_mode=False):
     write = bool(reasons)
     if not write:
         reasons += ["%s differs" % c for c in fileio.attribute_changes(path, owner, group, mode)]
+    warnings = []
+    if certs.not_after(cert) <= certs.utcnow():
+        warnings.append("certificate_path expired on %s: the broker would serve an expired certificate, which clients "
+                        "refuse; renew it (rtvs.remote.broker_certificate) and bundle again"
+                        % certs.iso(certs.not_after(cert)))
+    wanted_mode = fileio.parse_mode(mode)
+    if wanted_mode is not None and wanted_mode & 0o006:
+        warnings.append("mode %04o lets every account on the host read %s, so its password is the only protection of "
+                        "the private key in it; use 0640 with the broker's group (the default) or 0600"
+                        % (wanted_mode, path))
     wanted = Contents(key, cert, chain, friendly_name, encryption, None)
     result = {
         "changed": bool(reasons),
@@ -506,7 +533,8 @@ def run(params, check_mode=False):
         return result
     if write:
         data = build(key, cert, chain, password, encryption, friendly_name)
-        result["backup_file"] = fileio.atomic_write(path, data, owner, group, mode, params.get("backup", False))
+        result["backup_file"] = fileio.atomic_write(path, data, owner, group, mode, params.get("backup", False),
+                                                    backup_keep=params.get("backup_keep") or 0)
         result["checksum"] = hashlib.sha1(data).hexdigest()
     else:
         fileio.apply_attributes(path, owner, group, mode)

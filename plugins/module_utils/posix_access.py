@@ -109,39 +109,92 @@ def mode_bits(entries):
     return (perms[USER_OBJ] << 6) | (group << 3) | perms[OTHER]
 
 
-def read_acl(path, st=None):
-    """The file's access ACL: its xattr, or the one equivalent to its mode when it has none."""
+def read_acl(path, st=None, name=None):
+    """The file's access ACL: its xattr, or the one equivalent to its mode when it has none.
+
+    ``path`` may be an open descriptor (then ``name`` is the path for messages).
+    """
     st = st or os.stat(path)
     try:
         data = os.getxattr(path, XATTR)
     except OSError as exc:
         if exc.errno in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP):
             return acl_from_mode(st.st_mode)
-        raise AccessError("cannot read the ACL of %s: %s" % (path, exc.strerror))
+        raise AccessError("cannot read the ACL of %s: %s" % (name or path, exc.strerror))
     return sorted(decode_acl(data), key=_sort_key)
 
 
-def write_acl(path, entries):
-    """Store entries as the file's access ACL (a minimal ACL becomes plain mode bits)."""
+def write_acl(path, entries, name=None):
+    """Store entries as the file's access ACL (a minimal ACL becomes plain mode bits).
+
+    ``path`` may be an open descriptor (then ``name`` is the path for messages).
+    """
     try:
         if is_extended(entries):
             os.setxattr(path, XATTR, encode_acl(entries))
         else:
-            remove_acl(path)
+            remove_acl(path, name)
             os.chmod(path, (os.stat(path).st_mode & 0o7000) | mode_bits(entries))
     except OSError as exc:
         if exc.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
             raise AccessError("the filesystem of %s has no POSIX ACL support; use method: group, or make the "
-                              "directory traversable with chmod o+x" % path)
-        raise AccessError("cannot set the ACL of %s: %s" % (path, exc.strerror))
+                              "directory traversable with chmod o+x" % (name or path))
+        raise AccessError("cannot set the ACL of %s: %s" % (name or path, exc.strerror))
 
 
-def remove_acl(path):
+def remove_acl(path, name=None):
     try:
         os.removexattr(path, XATTR)
     except OSError as exc:
         if exc.errno not in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP):
-            raise AccessError("cannot remove the ACL of %s: %s" % (path, exc.strerror))
+            raise AccessError("cannot remove the ACL of %s: %s" % (name or path, exc.strerror))
+
+
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def refuse_links(path):
+    """AccessError when ``path`` is, or goes through, a symbolic link.
+
+    key_access changes owner, mode and ACLs: following a link would change its target (a link to
+    /etc/shadow would hand the service account the password hashes), and fix_parents would open
+    the folders above the target. The real path must be given.
+    """
+    absolute = os.path.abspath(path)
+    if os.path.islink(absolute):
+        raise AccessError("%s is a symbolic link (to %s); key_access does not follow links, since it would change "
+                          "the permissions of the target. Give the real path of the key file, or remove the link"
+                          % (path, os.readlink(absolute)))
+    real = os.path.realpath(absolute)
+    if real != absolute:
+        raise AccessError("%s goes through a symbolic link (it resolves to %s); key_access does not follow links, "
+                          "since fix_parents would open the folders of the target. Give the real path %s"
+                          % (path, real, real))
+
+
+def open_key_file(path):
+    """(fd, fstat) of a key file, opened without following a link; AccessError for anything but a
+    regular file with one link (another hard link would get the key's owner, mode and ACL too)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            refuse_links(path)
+        raise AccessError("%s: %s; create it first (rtvs.remote.pfx / rtvs.remote.broker_certificate) or fix "
+                          "paths" % (path, exc.strerror))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise AccessError("%s is not a regular file; paths lists key and PFX files" % path)
+        if st.st_nlink > 1:
+            raise AccessError("%s has %d hard links, so it is also another file (a hard link to /etc/shadow, say); "
+                              "key_access would give that file the key's owner, mode and ACL too. Remove the other "
+                              "links (or recreate the key file with rtvs.remote.pfx / rtvs.remote.broker_certificate)"
+                              % (path, st.st_nlink))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
 
 
 def with_named_user(entries, uid, perm):
@@ -263,9 +316,9 @@ def readers(owner_uid, owner_gid, entries, all_accounts=None, parents=()):
 # ------------------------------------------------------------------ parents
 
 def parent_dirs(path):
-    """Every directory above path (and above its resolved target), from / down."""
+    """Every directory above path, from / down (key_access refuses paths through links, see refuse_links)."""
     seen, result = set(), []
-    for candidate in (os.path.abspath(path), os.path.realpath(path)):
+    for candidate in (os.path.abspath(path),):
         parts = []
         current = os.path.dirname(candidate)
         while True:
@@ -285,9 +338,25 @@ def directory_states(directories):
     """{directory: (uid, gid, entries)} as they are now."""
     states = {}
     for directory in directories:
-        st = os.stat(directory)
+        st = os.lstat(directory)
+        if stat.S_ISLNK(st.st_mode):  # replaced by a link since the paths were checked
+            refuse_links(directory)
         states[directory] = (st.st_uid, st.st_gid, read_acl(directory, st))
     return states
+
+
+def _write_directory_acl(directory, entries):
+    """write_acl() on the folder itself, opened without following a link."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | NOFOLLOW)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            refuse_links(directory)
+        raise AccessError("cannot open %s: %s" % (directory, exc.strerror))
+    try:
+        write_acl(fd, entries, directory)
+    finally:
+        os.close(fd)
 
 
 def ensure_traversable(directories, uid, gids, fix, check_mode, states=None):
@@ -308,7 +377,7 @@ def ensure_traversable(directories, uid, gids, fix, check_mode, states=None):
         current = next((e.perm for e in entries if e.tag == USER and e.qualifier == uid), 0)
         planned = with_named_user(entries, uid, current | X)
         if not check_mode:
-            write_acl(directory, planned)
+            _write_directory_acl(directory, planned)
         states[directory] = (d_uid, d_gid, planned)
         fixed.append(directory)
     return fixed, blocked
@@ -378,13 +447,9 @@ def apply_key_access(params, check_mode=False):
         raise AccessError("paths is empty; list the key and PFX files the broker must read")
     stats = {}
     for path in paths:
-        try:
-            stats[path] = os.stat(path)
-        except OSError as exc:
-            raise AccessError("%s: %s; create it first (rtvs.remote.pfx / rtvs.remote.broker_certificate) or fix "
-                              "paths" % (path, exc.strerror))
-        if not stat.S_ISREG(stats[path].st_mode):
-            raise AccessError("%s is not a regular file; paths lists key and PFX files" % path)
+        refuse_links(path)
+        fd, stats[path] = open_key_file(path)
+        os.close(fd)
 
     directories = []
     for path in paths:
@@ -403,7 +468,11 @@ def apply_key_access(params, check_mode=False):
     files, before_text, after_text, changed = [], "", "", bool(fixed)
     for path in paths:
         st = stats[path]
-        entries = read_acl(path, st)
+        entries = read_acl(path, st) if check_mode else None
+        fd = None
+        if not check_mode:
+            fd, st = open_key_file(path)  # the file changed is the file judged: every change goes through fd
+            entries = read_acl(fd, st, path)
         uid, gid, want = desired_state(st, method, owner_uid, group_gid, account_uid)
         want_mode = (st.st_mode & 0o7000) | mode_bits(want)
         changes = []
@@ -419,11 +488,15 @@ def apply_key_access(params, check_mode=False):
         before = describe(path, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), entries, all_accounts,
                           [states_before[d] for d in parents])
         after = describe(path, uid, gid, want_mode, want, all_accounts, [states_after[d] for d in parents])
-        if changes and not check_mode:
-            if st.st_uid != uid or st.st_gid != gid:
-                os.chown(path, uid, gid)
-            write_acl(path, want)
-            os.chmod(path, want_mode)
+        if fd is not None:
+            try:
+                if changes:
+                    if st.st_uid != uid or st.st_gid != gid:
+                        os.chown(fd, uid, gid)
+                    write_acl(fd, want, path)
+                    os.chmod(fd, want_mode)
+            finally:
+                os.close(fd)
         after.update(changed=bool(changes), changes=changes)
         files.append(after)
         before_text += _summary(before)

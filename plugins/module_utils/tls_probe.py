@@ -17,8 +17,15 @@ Result shape (every section present; ``ok`` false with ``error`` when a step fai
     certificate:  certs.summary() + {covers_name, expired, days_left} or None
     trust:        {ok, store, error} or None
     about:        {status, json, www_authenticate, api_error, body_excerpt, error} or None
-    interpreters: {user, status, count, names, api_error, error} or None
+    interpreters: {user, status, count, names, api_error, error, credentials_sent, channel, skipped} or None
     posture:      tls_posture.posture() (TLS 1.0, TLS 1.1, weak cipher) or None
+
+Credentials (the Basic header of ``/interpreters``, a real login) are sent only over a
+connection that proved who answers, in that same connection: the chain verified against the
+CA file or the system store AND the certificate covers ``name``, or, when the user pinned a
+SHA-256 fingerprint, the served leaf certificate has exactly that fingerprint. Otherwise the
+request is not made and ``interpreters.skipped`` says why. ``/info/about`` carries no secret
+(a fixed placeholder login) and is asked over the unverified connection.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +33,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import hashlib
+import hmac
 import json
+import re
 import socket
 import ssl
 
@@ -114,9 +124,90 @@ def _basic(user, password):
     return "Basic " + token
 
 
+PIN_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def normalize_pin(text):
+    """A SHA-256 fingerprint as the user may write it ('AB:CD:...', 'abcd...', 'sha256:AB CD ...')
+    to 64 lowercase hex digits, or None when it is not one."""
+    if text is None:
+        return None
+    value = str(text).strip().lower()
+    if value.startswith("sha256:") or value.startswith("sha256/"):
+        value = value[7:]
+    value = re.sub(r"[\s:]", "", value)
+    return value if PIN_HEX.match(value) else None
+
+
+def der_sha256(der):
+    return hashlib.sha256(der).hexdigest()
+
+
+def colon_hex(hexdigest):
+    return ":".join(hexdigest[i:i + 2] for i in range(0, len(hexdigest), 2)).upper()
+
+
 def http_get(address, port, name, path, authorization, timeout):
-    """GET over TLS without verification (trust is judged separately); returns (status, headers, body bytes)."""
+    """GET over TLS without verification (trust is judged separately); returns (status, headers, body bytes).
+
+    Never give it a real credential: it does not know who answers. See authenticated_get().
+    """
     tls_sock = _wrap(address, port, name, _context(False), timeout)
+    return _request(tls_sock, port, name, path, authorization, timeout)
+
+
+class NotAuthenticated(Exception):
+    """The connection did not prove who answers; the message says why (no secret in it)."""
+
+
+def verified_connection(address, port, name, ca_file, pin_sha256, timeout):
+    """A TLS socket whose peer proved its identity, and how: (socket, channel text).
+
+    With ``pin_sha256`` (normalized hex) the served leaf must have that SHA-256 fingerprint;
+    without it the chain must verify against ``ca_file`` (or the system store) and the
+    certificate must cover ``name``. Raises NotAuthenticated otherwise. Everything is decided on
+    this one connection, the one the credentials then go over.
+    """
+    store = trust_store_name(ca_file)
+    try:
+        tls_sock = _wrap(address, port, name, _context(not pin_sha256, ca_file), timeout)
+    except ssl.SSLCertVerificationError as exc:
+        raise NotAuthenticated("the certificate did not verify against %s: %s" % (store, _error_text(exc)))
+    except (ssl.SSLError, OSError) as exc:
+        raise NotAuthenticated("no verified TLS connection (%s)" % _error_text(exc))
+    try:
+        der = tls_sock.getpeercert(binary_form=True)
+        if not der:
+            raise NotAuthenticated("the server sent no certificate")
+        if pin_sha256:
+            served = der_sha256(der)
+            if not hmac.compare_digest(served, pin_sha256):
+                raise NotAuthenticated("the served certificate's SHA-256 fingerprint %s does not match the pinned %s"
+                                       % (colon_hex(served), colon_hex(pin_sha256)))
+            return tls_sock, "pinned SHA-256 fingerprint %s" % colon_hex(served)
+        cert = x509.load_der_x509_certificate(der)
+        if not certs.covers(cert, name):
+            dns, ips = certs.certificate_names(cert)
+            names = ", ".join(dns + [str(ip) for ip in ips]) or "no SubjectAltName"
+            raise NotAuthenticated("the certificate verified against %s but does not cover %s (it names %s)"
+                                   % (store, name, names))
+        return tls_sock, "chain and name %s verified against %s" % (name, store)
+    except BaseException:
+        tls_sock.close()
+        raise
+
+
+def authenticated_get(address, port, name, path, authorization, timeout, ca_file=None, pin_sha256=None):
+    """GET with a real credential, only over verified_connection(); returns (status, headers, body, channel).
+
+    Raises NotAuthenticated (nothing was sent) when the connection did not prove who answers.
+    """
+    tls_sock, channel = verified_connection(address, port, name, ca_file, pin_sha256, timeout)
+    status, headers, body = _request(tls_sock, port, name, path, authorization, timeout)
+    return status, headers, body, channel
+
+
+def _request(tls_sock, port, name, path, authorization, timeout):
     conn = http_client.HTTPSConnection(name, port, timeout=timeout, context=_context(False))
     conn.sock = tls_sock
     try:
@@ -153,8 +244,16 @@ def certificate_facts(der, name, now=None):
     return facts
 
 
-def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, password=None, now=None):
-    """Run every step that the previous one allows; never raises for network or TLS trouble."""
+def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, password=None, now=None,
+          pin_sha256=None):
+    """Run every step that the previous one allows; never raises for network or TLS trouble.
+
+    ``pin_sha256``: SHA-256 fingerprint of the broker's certificate (any form normalize_pin()
+    takes); when given, credentials go only to a server presenting exactly that certificate.
+    """
+    pin = normalize_pin(pin_sha256) if pin_sha256 else None
+    if pin_sha256 and not pin:
+        raise ValueError("pin_sha256 is not a SHA-256 fingerprint (64 hex digits, colons allowed)")
     result = {
         "name": name,
         "port": port,
@@ -224,7 +323,8 @@ def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, p
     # /info/about skips the credential check but still needs some Basic header.
     result["about"] = _api_get(target, port, name, "/info/about", _basic(ABOUT_USER, ABOUT_USER), timeout)
     if user:
-        answer = _api_get(target, port, name, "/interpreters", _basic(user, password or ""), timeout)
+        answer = _api_get(target, port, name, "/interpreters", _basic(user, password or ""), timeout,
+                          authenticated=True, ca_file=ca_file, pin_sha256=pin)
         items = answer.pop("json", None)
         names = []
         if isinstance(items, list):
@@ -234,17 +334,28 @@ def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, p
     return result
 
 
-def _api_get(address, port, name, path, authorization, timeout):
+def _api_get(address, port, name, path, authorization, timeout, authenticated=False, ca_file=None, pin_sha256=None):
+    extra = {}
     try:
-        status, headers, body = http_get(address, port, name, path, authorization, timeout)
+        if authenticated:
+            extra = {"credentials_sent": False, "channel": None, "skipped": None}
+            status, headers, body, channel = authenticated_get(address, port, name, path, authorization, timeout,
+                                                               ca_file=ca_file, pin_sha256=pin_sha256)
+            extra.update(credentials_sent=True, channel=channel)
+        else:
+            status, headers, body = http_get(address, port, name, path, authorization, timeout)
+    except NotAuthenticated as exc:
+        extra["skipped"] = "credentials not sent: %s" % exc
+        return dict({"status": None, "json": None, "www_authenticate": None, "api_error": None,
+                     "body_excerpt": None, "error": None}, **extra)
     except (http_client.HTTPException, ssl.SSLError, OSError, socket.timeout) as exc:
-        return {"status": None, "json": None, "www_authenticate": None, "api_error": None,
-                "body_excerpt": None, "error": _error_text(exc)}
-    return {
+        return dict({"status": None, "json": None, "www_authenticate": None, "api_error": None,
+                     "body_excerpt": None, "error": _error_text(exc)}, **extra)
+    return dict(extra, **{
         "status": status,
         "json": _parse_json(body),
         "www_authenticate": headers.get("www-authenticate"),
         "api_error": headers.get("rtvs-broker-api-error"),
         "body_excerpt": _excerpt(body) if status != 200 else None,
         "error": None,
-    }
+    })

@@ -46,6 +46,10 @@ options:
   privatekey_path:
     description:
       - Where the unencrypted PKCS#8 PEM private key is written.
+      - Refused, with nothing changed, when its folder belongs to another account (root aside) or group or other
+        may write to it, or when an existing key there belongs to an account other than the one running the module
+        and O(owner), or has permission bits beyond O(privatekey_mode) - another account could have planted or copied
+        that key. A symbolic link or a second hard link at O(path) or O(privatekey_path) is refused too.
     type: path
     required: true
   fqdn:
@@ -127,7 +131,8 @@ options:
     default: false
   privatekey_mode:
     description:
-      - Permissions of the private key file.
+      - Permissions of the private key file. Modes that let other accounts read it, or a group change it (like
+        C(0666)), are refused.
     type: raw
     default: '0600'
   mode:

@@ -66,6 +66,7 @@ options:
       - Password of the PFX in C(security.X509CertificateFile); written as C(security.X509CertificatePassword).
       - Take it from a vault variable. Never logged, shown as C(********) in diff and results.
       - Unset keeps the password already in the file.
+      - A NUL byte or another control character in it is refused, as by M(rtvs.remote.pfx).
     type: str
   platform:
     description:

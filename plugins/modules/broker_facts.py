@@ -164,7 +164,11 @@ facts:
       sample: {installed: true, enabled: true, port: 5444, default_input: DROP, port_allowed: true,
                rule: '### tuple ### allow tcp 5444 0.0.0.0/0 any 10.0.0.0/8 in', sources: [10.0.0.0/8]}
     logs:
-      description: The newest C(Microsoft.R.Host.Broker*.log) in C(logging.logFolder).
+      description:
+        - The newest C(Microsoft.R.Host.Broker*.log) in C(logging.logFolder).
+        - Only regular files owned by root, O(account) or the account the module runs as are read, opened without
+          following symbolic links (the folder belongs to the service account, which could plant a link to a
+          root-only file); C(skipped) lists every other match with the reason.
       type: dict
       returned: always
       sample:
@@ -174,6 +178,7 @@ facts:
         tail: ['[Information] started']
         error_lines: []
         error: null
+        skipped: ['/var/log/rtvs/Microsoft.R.Host.Broker_x.log: a symbolic link, not read']
 """
 
 from ansible.module_utils.basic import AnsibleModule

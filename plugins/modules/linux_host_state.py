@@ -155,6 +155,10 @@ state:
       description: Whether C(/usr/sbin/ufw) exists.
       type: bool
       returned: always
+    ufw_enabled:
+      description: Whether ufw is enabled (C(ENABLED=yes) in C(/etc/ufw/ufw.conf)); its rules only apply then.
+      type: bool
+      returned: always
     service:
       description: The unit as rtvs.remote.broker_facts reports it (C(installed), C(enabled), C(active) ...).
       type: dict

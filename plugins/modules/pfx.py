@@ -51,6 +51,9 @@ options:
   privatekey_path:
     description:
       - PEM private key belonging to O(certificate_path).
+      - Refused when its folder belongs to another account (root aside) or group or other may write to it, or when
+        the key belongs to an account other than root, the one running the module and O(owner), or is readable by
+        other or writable by its group - another account could have planted or copied it.
     type: path
     required: true
   privatekey_passphrase:
@@ -67,6 +70,8 @@ options:
   password:
     description:
       - Password protecting the PFX; take it from a vault variable. Never logged.
+      - A NUL byte or another control character (newline, tab, escape ...) is refused, since the PKCS#12 layers
+        cannot take it.
     type: str
     required: true
   encryption:

@@ -19,6 +19,10 @@ description:
   - Sends C(GET /info/about) with a Basic header (any user:password works, the broker only needs the header) and
     returns the status and JSON. With O(user) and O(password), also C(GET /interpreters), which proves the login
     works and R was detected.
+  - The login is sent only over a connection that proved who answers, checked on that same connection - the chain
+    verified against O(ca_file) (or the system store) and the certificate covers O(name), or, with O(pin_sha256),
+    the served certificate has exactly that SHA-256 fingerprint. Otherwise C(GET /interpreters) is not sent and
+    C(skipped) in RV(probe.interpreters) says why. C(/info/about) carries no secret and is asked without verification.
   - Meant to run on the controller (C(delegate_to=localhost)); read-only, it only opens connections and sends
     GET requests. The rtvs.remote.doctor role uses it.
 author:
@@ -59,7 +63,16 @@ options:
     type: str
   password:
     description:
-      - Password of O(user). Never logged or returned.
+      - Password of O(user). Never logged or returned, and only sent as described above.
+    type: str
+  pin_sha256:
+    description:
+      - SHA-256 fingerprint of the broker's certificate (as C(openssl x509 -noout -fingerprint -sha256) prints it,
+        colons optional). When given, the login is sent only to a server presenting exactly that certificate, even
+        when it is self-signed or its chain does not verify; a different certificate is never sent the login, even
+        one that verifies.
+      - Read the fingerprint on the broker itself (or from the certificate file you deployed), not from a probe's
+        result, which shows whatever certificate answered.
     type: str
 notes:
   - When the task runs on the controller (C(delegate_to=localhost) or connection C(local)) without become, this
@@ -137,10 +150,16 @@ probe:
       returned: always
       sample: {status: 200, json: {version: 1.3.0.0}, www_authenticate: null, api_error: null, body_excerpt: null, error: null}
     interpreters:
-      description: C(GET /interpreters) as O(user); null without O(user). C(names) lists the interpreter names.
+      description:
+        - C(GET /interpreters) as O(user); null without O(user). C(names) lists the interpreter names.
+        - C(credentials_sent) tells whether the login was sent; C(channel) how the connection was proved (verified
+          chain and name, or the pinned fingerprint); C(skipped) why the request was not made (the certificate did
+          not verify, does not cover O(name), or does not match O(pin_sha256)), else null.
       type: dict
       returned: always
-      sample: {user: alice, status: 200, count: 1, names: [R 3.4.4], api_error: null, error: null}
+      sample: {user: alice, status: 200, count: 1, names: [R 3.4.4], api_error: null, error: null,
+               credentials_sent: true, channel: chain and name rtvs.example.com verified against CA file /etc/ssl/ca.pem,
+               skipped: null}
     posture:
       description:
         - Handshakes offering only TLS 1.0, only TLS 1.1, or only weak cipher suites (C(accepted) true means
@@ -189,9 +208,16 @@ def probe(params, check_mode=False):
                                % params["ca_file"])
     if params["password"] and not params["user"]:
         raise ProbeRefused("password is given without user; set user to the account to log in with")
+    timeout = params["timeout"]
+    if not timeout > 0 or timeout == float("inf"):
+        raise ProbeRefused("timeout %s is not a positive number of seconds; use for example 5" % timeout)
+    pin = params.get("pin_sha256")
+    if pin and not tls_probe.normalize_pin(pin):
+        raise ProbeRefused("pin_sha256 is not a SHA-256 fingerprint; give the 64 hex digits (colons allowed) that "
+                           "openssl x509 -noout -fingerprint -sha256 -in <broker certificate> prints")
     result = tls_probe.probe(
         params["name"], params["port"], address=params["address"], ca_file=params["ca_file"],
-        timeout=params["timeout"], user=params["user"], password=params["password"],
+        timeout=timeout, user=params["user"], password=params["password"], pin_sha256=pin or None,
     )
     return dict(changed=False, probe=result)
 

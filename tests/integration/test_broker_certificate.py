@@ -158,7 +158,7 @@ def test_renewal_window(playbook, tmp_path):
 
 def test_attributes_only_change_is_reported_and_fixed(playbook, tmp_path):
     assert playbook("broker_certificate/apply.yml", _vars(tmp_path)).rc == 0
-    os.chmod(tmp_path / "broker.key", 0o644)
+    os.chmod(tmp_path / "broker.key", 0o400)  # narrower than wanted; wider is refused (issue 14 M2, tests/reliability)
     before = (tmp_path / "broker.key").read_bytes()
     result = playbook("broker_certificate/apply.yml", _vars(tmp_path))
     assert result.rc == 0, result
@@ -238,6 +238,7 @@ def test_refusal_leaves_files_byte_identical(playbook, tmp_path, pki, case, args
 
 def test_unreadable_existing_key_is_refused_then_replaced_with_force(playbook, tmp_path):
     (tmp_path / "broker.key").write_bytes(b"this is not a key\n")
+    os.chmod(tmp_path / "broker.key", 0o600)
     before = snapshot([tmp_path / "broker.key"])
     result = playbook("broker_certificate/apply.yml", _vars(tmp_path))
     assert result.rc != 0

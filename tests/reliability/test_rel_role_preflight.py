@@ -94,3 +94,13 @@ def test_misspelt_optional_variable_name(tmp_path):
 def test_other_bad_inputs_refused_before_connecting(tmp_path, name, value, message):
     result = _run(tmp_path, "rtvs_linux", LINUX, GOOD, **{name: value, "rtvs_daemon_install": name == "rtvs_daemon_package"})
     _assert_refused_before_connecting(result, message)
+
+
+@pytest.mark.parametrize("password", ["Rel-Pre\u0000flight-Canary", "Rel-Pre\nflight-Canary", "Sh0rt!"],
+                         ids=["NUL", "newline", "7 characters"])
+def test_pfx_password_with_control_character_or_too_short_refused_linux(tmp_path, password):
+    """Issue 14 M4: a NUL crashed the crypto layer; the Windows role already requires 8 characters."""
+    result = _run(tmp_path, "rtvs_linux", LINUX, {"rtvs_pfx_password": password})
+    _assert_refused_before_connecting(
+        result, "rtvs_pfx_password must have at least 8 characters and no NUL or other control character")
+    assert "Canary" not in result.output and "Sh0rt!" not in result.output

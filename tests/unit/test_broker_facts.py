@@ -434,3 +434,10 @@ def test_certificate_summary_on_old_cryptography():
     modern = bf.certificate_summary(cert)
     old = bf.certificate_summary(_Cryptography38(cert))
     assert old == modern
+
+
+def test_nul_in_the_configured_password_is_reported_not_used(host):
+    """Issue 14 M4: the doctor must not hand a NUL to the crypto library (it panics)."""
+    write(host, "/etc/rtvs/rtvsd.config.json", config(X509CertificatePassword="ab\u0000cd-Canary"), 0o640)
+    pfx = gather(host)["pfx"]
+    assert pfx["opens"] is False and "contains a NUL byte" in pfx["error"] and "Canary" not in pfx["error"]

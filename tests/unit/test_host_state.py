@@ -204,3 +204,11 @@ def test_ufw_and_nothing_changes(host):
     assert result["changed"] is False and result["state"]["ufw"] is False
     write(host, "/usr/sbin/ufw", "#!/bin/sh\n")
     assert gather(host)["state"]["ufw"] is True
+
+
+def test_ufw_enabled_is_read_from_ufw_conf(host):
+    assert gather(host)["state"]["ufw_enabled"] is False  # no ufw.conf
+    write(host, "/etc/ufw/ufw.conf", "# /etc/ufw/ufw.conf\nENABLED=no\nLOGLEVEL=low\n")
+    assert gather(host)["state"]["ufw_enabled"] is False
+    write(host, "/etc/ufw/ufw.conf", "ENABLED=yes\n")
+    assert gather(host)["state"]["ufw_enabled"] is True

@@ -1,6 +1,7 @@
 """Unit tests of module_utils/pkcs12.py: profiles checked in the DER, wrong password, comparison."""
 import datetime
 import hashlib
+import os
 import shutil
 import subprocess
 
@@ -184,6 +185,7 @@ def _run_params(tmp_path, **extra):
 def test_run_stores_a_ca_given_twice_once_and_check_mode_writes_nothing(tmp_path, pair, ca):
     key, cert = pair
     (tmp_path / "b.key").write_bytes(certs.key_pem(key))
+    os.chmod(str(tmp_path / "b.key"), 0o600)
     (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert, ca[1]]))
     (tmp_path / "ca.crt").write_bytes(certs.certs_pem([ca[1]]))
     params = _run_params(tmp_path, other_certificates=[str(tmp_path / "ca.crt")])

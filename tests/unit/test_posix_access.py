@@ -142,9 +142,12 @@ def test_parent_dirs_from_root_down(tmp_path):
     target.write_text("k")
     link = tmp_path / "link.pfx"
     link.symlink_to(target)
-    dirs = pa.parent_dirs(str(link))
+    dirs = pa.parent_dirs(str(target))
     assert dirs[0] == "/" and dirs.index(str(tmp_path)) < dirs.index(str(tmp_path / "real"))
-    assert str(tmp_path / "real") in dirs
+    # A link's target is never walked (key_access refuses links before it gets here).
+    assert str(tmp_path / "real") not in pa.parent_dirs(str(link))
+    with pytest.raises(pa.AccessError, match="is a symbolic link"):
+        pa.refuse_links(str(link))
 
 
 def test_ensure_traversable(tmp_path):
