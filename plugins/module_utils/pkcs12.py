@@ -503,7 +503,6 @@ def run(params, check_mode=False):
     write = bool(reasons)
     if not write:
         reasons += ["%s differs" % c for c in fileio.attribute_changes(path, owner, group, mode)]
-    warnings = []
     if certs.not_after(cert) <= certs.utcnow():
         warnings.append("certificate_path expired on %s: the broker would serve an expired certificate, which clients "
                         "refuse; renew it (rtvs.remote.broker_certificate) and bundle again"

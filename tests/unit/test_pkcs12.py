@@ -226,6 +226,7 @@ def test_run_refuses_a_non_ascii_password_by_default_and_writes_nothing(tmp_path
 def test_run_with_password_charset_any_writes_and_warns(tmp_path, pair):
     key, cert = pair
     (tmp_path / "b.key").write_bytes(certs.key_pem(key))
+    os.chmod(str(tmp_path / "b.key"), 0o600)  # pfx refuses a key others can read
     (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert]))
     params = _run_params(tmp_path, password="p\u00e4ss-w\u00f6rd", password_charset="any")
     written = pkcs12.run(params)
