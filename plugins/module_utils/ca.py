@@ -365,6 +365,8 @@ def run(params, check_mode=False, now=None):
         "issuer_certificate_path": issuer_cert,
         "issuer_privatekey_path": issuer_key,
         "chain_paths": ([os.path.join(folder, INTERMEDIATE_CERT)] if intermediate else []) + [root_path],
+        # false only in check mode before the issuing certificate exists: nothing can be issued from it yet
+        "issuer_ready": not (check_mode and (INTERMEDIATE_CERT if intermediate else ROOT_CERT) in result_plan.writes),
         "permitted_domains": permitted_domains(result_plan.root),
         "root": _cert_info(result_plan.root),
         "intermediate": _cert_info(result_plan.intermediate) if result_plan.intermediate is not None else None,

@@ -148,6 +148,10 @@ chain_paths:
   returned: always
   type: list
   elements: str
+issuer_ready:
+  description: Whether RV(issuer_certificate_path) exists; false only in check mode before a real run creates it.
+  returned: always
+  type: bool
 permitted_domains:
   description: The root's permitted DNS domains.
   returned: always

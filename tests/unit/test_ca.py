@@ -53,7 +53,7 @@ def test_check_real_check_real(tmp_path, intermediate):
     p = params(folder, intermediate=intermediate)
     first = ca.run(p, check_mode=True, now=NOW)
     assert first["changed"] and not folder.exists()
-    assert first["root"]["fingerprint_sha256"] is None
+    assert first["root"]["fingerprint_sha256"] is None and first["issuer_ready"] is False
     second = ca.run(p, now=NOW)
     assert second["changed"]
     before = snapshot(folder)
@@ -61,7 +61,7 @@ def test_check_real_check_real(tmp_path, intermediate):
     fourth = ca.run(p, now=NOW)
     assert [third["changed"], fourth["changed"]] == [False, False]
     assert snapshot(folder) == before
-    assert fourth["root"] == second["root"]
+    assert fourth["root"] == second["root"] and third["issuer_ready"] and fourth["issuer_ready"]
     expected = {"root.crt", "root.key"} | ({"intermediate.crt", "intermediate.key"} if intermediate else set())
     assert set(before) == expected
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
