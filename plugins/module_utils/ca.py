@@ -375,9 +375,9 @@ def run(params, check_mode=False, now=None):
         result["root"] = dict.fromkeys(result["root"])
     if INTERMEDIATE_CERT in result_plan.writes and check_mode:
         result["intermediate"] = dict.fromkeys(result["intermediate"])
-    result["diff"] = {"before": "", "after": "".join("%s: %s\n" % (name, "******** (encrypted key)" if name.endswith(".key")
-                                                                 else "new certificate")
-                                                    for name in sorted(result_plan.writes))}
+    lines = ["%s: %s\n" % (name, "******** (encrypted key)" if name.endswith(".key") else "new certificate")
+             for name in sorted(result_plan.writes)]
+    result["diff"] = {"before": "", "after": "".join(lines)}
     if check_mode or not result["changed"]:
         return result
     if result_plan.folder_state == "missing":
@@ -386,6 +386,7 @@ def run(params, check_mode=False, now=None):
     # keys first: a certificate is never written without its key next to it
     for name in (ROOT_KEY, ROOT_CERT, INTERMEDIATE_KEY, INTERMEDIATE_CERT):
         if name in result_plan.writes:
-            fileio.atomic_write(os.path.join(folder, name), result_plan.writes[name], mode=0o600 if name.endswith(".key")
-                                else 0o644, backup=name.startswith("intermediate"))
+            mode = 0o600 if name.endswith(".key") else 0o644
+            fileio.atomic_write(os.path.join(folder, name), result_plan.writes[name], mode=mode,
+                                backup=name.startswith("intermediate"))
     return result
