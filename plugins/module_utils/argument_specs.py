@@ -64,8 +64,8 @@ INTERNAL_CA = dict(
     argument_spec=dict(
         path=dict(type="path"),
         passphrase=dict(type="str", required=True, no_log=True),
-        intermediate=dict(type="bool", default=False),
-        permitted_domains=dict(type="list", elements="str", default=[]),
+        intermediate=dict(type="bool"),
+        permitted_domains=dict(type="list", elements="str"),
         root_name=dict(type="str"),
         root_valid_days=dict(type="int", default=7300),
         intermediate_valid_days=dict(type="int", default=1825),

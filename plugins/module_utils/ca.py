@@ -248,6 +248,7 @@ class CAPlan(object):
         self.root = None
         self.intermediate = None
         self.folder_state = "ok"
+        self.intermediate_wanted = False
 
 
 def plan(folder, passphrase, intermediate=False, domains=None, root_name=None, root_valid_days=7300,
@@ -267,9 +268,13 @@ def plan(folder, passphrase, intermediate=False, domains=None, root_name=None, r
             "root_valid_days (%d) and intermediate_valid_days (%d) must be greater than renew_before_days (%d) >= 0"
             % (root_valid_days, intermediate_valid_days, renew_before_days)
         )
+    keep_domains = domains is None  # None: a new root gets none, an existing root's are accepted as they are
     domains = normalise_domains(domains)
     result = CAPlan(folder)
     result.folder_state = check_folder(folder, allow_in_repository)
+    if intermediate is None:  # None: use the intermediate the folder has, or none for a new CA
+        intermediate = result.folder_state != "missing" and os.path.lexists(os.path.join(folder, INTERMEDIATE_CERT))
+    result.intermediate_wanted = intermediate
     if result.folder_state == "missing":
         result.reasons.append("CA folder %s missing" % folder)
     elif result.folder_state == "mode":
@@ -287,6 +292,8 @@ def plan(folder, passphrase, intermediate=False, domains=None, root_name=None, r
         if not certs.is_self_signed(root):
             raise CertError("%s is not a self-signed root; restore the root CA file" % os.path.join(folder, ROOT_CERT))
         have = permitted_domains(root)
+        if keep_domains:
+            domains = have
         if have != sorted(domains):
             raise CertError(
                 "the root CA in %s permits the domains [%s], the run asks for [%s]; a root cannot change: set "
@@ -346,13 +353,13 @@ def _cert_info(cert):
 def run(params, check_mode=False, now=None):
     """Do what rtvs.remote.internal_ca does; return the module result (paths and fingerprints, no secrets)."""
     folder = os.path.abspath(os.path.expanduser(params.get("path") or default_dir()))
-    intermediate = params.get("intermediate", False)
     result_plan = plan(
-        folder, params["passphrase"], intermediate, params.get("permitted_domains"), params.get("root_name"),
+        folder, params["passphrase"], params.get("intermediate"), params.get("permitted_domains"), params.get("root_name"),
         params.get("root_valid_days", 7300), params.get("intermediate_valid_days", 1825),
         params.get("renew_before_days", 90), params.get("key_size", DEFAULT_KEY_SIZE),
         params.get("allow_in_repository", False), now,
     )
+    intermediate = result_plan.intermediate_wanted
     root_path = os.path.join(folder, ROOT_CERT)
     issuer_cert = os.path.join(folder, INTERMEDIATE_CERT if intermediate else ROOT_CERT)
     issuer_key = os.path.join(folder, INTERMEDIATE_KEY if intermediate else ROOT_KEY)

@@ -53,15 +53,15 @@ options:
       - Also keep an issuing intermediate CA signed by the root, and issue broker certificates from it; the root key is
         then used only to sign the intermediate.
       - Must be decided when the root is created (the root's C(pathlen) is 0 without an intermediate).
+      - Unset, an existing CA is used as it is (with its intermediate if the folder has one) and a new CA gets none.
     type: bool
-    default: false
   permitted_domains:
     description:
       - DNS domains the CA may vouch for (each covers every name under it), written as critical name constraints.
         Empty for no constraints. Fixed when the root is created.
+      - Unset, an existing root's constraints are accepted as they are and a new root gets none.
     type: list
     elements: str
-    default: []
   root_name:
     description:
       - Common name of a new root. Default C(rtvs.remote root CA <creation time>), which keeps roots of a CA rotation apart.

@@ -310,3 +310,16 @@ def test_result_and_diff_hold_no_secret(tmp_path):
     text = repr(result)
     assert PASS not in text and "PRIVATE KEY" not in text
     assert "******** (encrypted key)" in result["diff"]["after"]
+
+
+def test_unset_settings_accept_an_existing_ca_as_it_is(tmp_path):
+    folder = tmp_path / "ca"
+    made = ca.run(params(folder, intermediate=True, permitted_domains=["rtvs.test"]), now=NOW)
+    before = snapshot(folder)
+    again = ca.run(params(folder, intermediate=None, permitted_domains=None), now=NOW)
+    assert not again["changed"] and snapshot(folder) == before
+    assert again["permitted_domains"] == ["rtvs.test"]
+    assert again["issuer_certificate_path"] == made["issuer_certificate_path"] == str(folder / "intermediate.crt")
+    fresh = ca.run(params(tmp_path / "fresh", intermediate=None, permitted_domains=None), now=NOW)
+    assert fresh["permitted_domains"] == [] and fresh["intermediate"] is None
+    assert fresh["issuer_certificate_path"] == str(tmp_path / "fresh" / "root.crt")
