@@ -61,6 +61,22 @@ BROKER_CERTIFICATE = dict(
     supports_check_mode=True,
 )
 
+INTERNAL_CA = dict(
+    argument_spec=dict(
+        path=dict(type="path"),
+        passphrase=dict(type="str", required=True, no_log=True),
+        intermediate=dict(type="bool"),
+        permitted_domains=dict(type="list", elements="str"),
+        root_name=dict(type="str"),
+        root_valid_days=dict(type="int", default=7300),
+        intermediate_valid_days=dict(type="int", default=1825),
+        renew_before_days=dict(type="int", default=90),
+        key_size=dict(type="int", default=3072, no_log=False),
+        allow_in_repository=dict(type="bool", default=False),
+    ),
+    supports_check_mode=True,
+)
+
 PFX = dict(
     argument_spec=dict(
         path=dict(type="path", required=True),

@@ -518,6 +518,22 @@ def validate_ca(ca_cert, ca_key, renew_before_days, now=None):
         )
 
 
+def names_outside_constraints(ca_cert, dns_names):
+    """DNS names a CA certificate's nameConstraints do not permit ([] when it has none). IPs are not constrained here."""
+    try:
+        nc = ca_cert.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return []
+    permitted = [n.value.lower().lstrip(".") for n in (nc.permitted_subtrees or []) if isinstance(n, x509.DNSName)]
+    excluded = [n.value.lower().lstrip(".") for n in (nc.excluded_subtrees or []) if isinstance(n, x509.DNSName)]
+
+    def within(name, domain):
+        return name == domain or name.endswith("." + domain)
+
+    return [n for n in dns_names
+            if (permitted and not any(within(n, d) for d in permitted)) or any(within(n, d) for d in excluded)]
+
+
 def regenerate_reasons(cert, key, fqdn, subject_alt_names, renew_before_days, key_size=MIN_KEY_SIZE, issuer_cert=None, now=None):
     """Why an existing certificate/key pair must be reissued ([] = keep it).
 
@@ -604,6 +620,12 @@ def plan_issued(existing_cert, existing_key, fqdn, subject_alt_names=None, key_s
     wanted_names(fqdn, subject_alt_names)
     if ca_cert is not None:
         validate_ca(ca_cert, ca_key, renew_before_days, now)
+        outside = names_outside_constraints(ca_cert, wanted_names(fqdn, subject_alt_names)[0])
+        if outside:
+            raise CertError(
+                "%s outside the domains the CA may vouch for (its name constraints); use names under those domains "
+                "in fqdn/subject_alt_names, or a CA without constraints" % ", ".join(outside)
+            )
     plan = Plan()
     early = []
     key = _load_existing(existing_key, lambda d: load_private_key(d, "privatekey_path", check_strength=False),

@@ -309,13 +309,15 @@ def check_certificate_expiry(facts):
         )
     if days <= 0:
         return fail(
-            "certificate %s expired on %s" % (where, cert["not_after"]),
-            "Renew the certificate (rerun the broker role) and restart the broker.",
+            "certificate %s expired on %s (%d days ago)" % (where, cert["not_after"], int(-days)),
+            "Renew the certificate now: ansible-playbook rtvs.remote.rotate -i <inventory> -l <host> "
+            "-e rtvs_rotate_force=true (it restarts the broker and verifies it).",
         )
     if days < limit:
         return warn(
             "certificate %s expires on %s, in %d days" % (where, cert["not_after"], int(days)),
-            "Renew the certificate before %s (rerun the broker role)." % cert["not_after"],
+            "Renew the certificate before %s: ansible-playbook rtvs.remote.rotate -i <inventory> "
+            "(renews every certificate inside the renewal window, host by host)." % cert["not_after"],
         )
     return ok("certificate %s valid until %s (%d days)" % (where, cert["not_after"], int(days)))
 
@@ -333,12 +335,14 @@ def check_certificate_trust(facts):
         return warn(
             "self-signed certificate (%s), not trusted by %s: RTVS clients will show a certificate warning"
             % (cert.get("subject"), store),
-            "Use a certificate from a CA the clients trust (rtvs_certificate_source: ca or provided); "
+            "Use a certificate from a CA the clients trust (rtvs_certificate_source: internal_ca, ca or provided) "
+            "and let role rtvs.remote.client_trust install it on the clients (group rtvs_clients); "
             "self-signed is for testing only.",
         )
     return fail(
         "chain not trusted against %s: %s" % (store, trust.get("error")),
-        "Serve the full chain and make sure clients trust the issuing CA (or pass that CA as rtvs_doctor_ca_file).",
+        "Serve the full chain and make sure clients trust the issuing CA (role rtvs.remote.client_trust on group "
+        "rtvs_clients; pass that CA as rtvs_doctor_ca_file to check it from here).",
     )
 
 

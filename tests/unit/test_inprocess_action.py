@@ -369,7 +369,7 @@ def test_module_path_and_action_path_map_the_same_way(raises):
 # --- the six action plugins ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["broker_certificate", "pfx", "tls_probe", "key_access", "broker_config",
+@pytest.mark.parametrize("name", ["broker_certificate", "pfx", "tls_probe", "key_access", "broker_config", "internal_ca",
                                   "broker_facts"])
 def test_each_action_uses_its_module_spec_and_entry(name):
     import importlib
