@@ -108,6 +108,8 @@ BROKER_CONFIG = dict(
         certificate_password=dict(type="str", no_log=True),
         platform=dict(type="str", choices=["linux", "windows"], default="linux"),
         validate_certificate=dict(type="bool", default=True),
+        allowed_group_pending=dict(type="bool", default=False),
+        r_pending=dict(type="bool", default=False),
         **file_options(mode="0640")
     ),
     supports_check_mode=True,

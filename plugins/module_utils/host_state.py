@@ -28,7 +28,7 @@ import os
 import re
 import stat
 
-from ansible_collections.rtvs.remote.plugins.module_utils import host_readers, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, host_readers, posix_access
 
 UFW = "/usr/sbin/ufw"
 UNIT_PATTERN = re.compile(r"([^/]+\.(?:service|scope))$")
@@ -253,4 +253,4 @@ def gather(params, root="/", systemctl=None):
         state["key_access"] = key_access_pending(params["key_access"])
     if params.get("service"):
         state["service"] = host_readers.service_facts(host, params["service"], systemctl)
-    return {"changed": False, "state": state}
+    return {"changed": False, "state": state, "r_supported_range": broker_rules.R_SUPPORTED_TEXT}

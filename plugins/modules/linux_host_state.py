@@ -111,6 +111,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+r_supported_range:
+  description: The R versions the RTVS broker accepts, as text (the rule is defined once in the collection).
+  returned: always
+  type: str
+  sample: 3.2-3.9
 state:
   description: The host's state.
   returned: always
