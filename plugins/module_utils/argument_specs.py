@@ -144,6 +144,7 @@ LINUX_HOST_STATE = dict(
         key_access=dict(type="dict", no_log=False),
         port=dict(type="int"),
         service=dict(type="str"),
+        desired=dict(type="dict", no_log=False),
     ),
     supports_check_mode=True,
 )

@@ -568,6 +568,8 @@ def apply_file(params, check_mode=False):
         result["attributes_changed"] = sorted(attr_changes)
     if platform == LINUX:
         result["pending"] = pending_notes(config, pending_group, r_pending)
+        if result["pending"]:
+            result["warnings"] = ["validated on trust: %s" % note for note in result["pending"]]
     if check_mode or not result["changed"]:
         return result
     if content_changed:

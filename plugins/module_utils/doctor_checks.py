@@ -527,7 +527,8 @@ def check_pfx_opens(facts):
     if pfx.get("opens"):
         return ok("%s opens with the configured password" % pfx["path"])
     return fail(
-        "%s does not open with X509CertificatePassword from the config: %s" % (pfx["path"], pfx.get("error")),
+        # the one wording of pkcs12.open_pfx, which names the file and the password it tried
+        pfx.get("error") or "%s does not open with the configured X509CertificatePassword" % pfx["path"],
         "Set security.X509CertificatePassword to the PFX's password (rtvs_pfx_password) or rebuild the PFX with it.",
     )
 
