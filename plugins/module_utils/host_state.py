@@ -31,6 +31,7 @@ import stat
 from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, host_readers, linux_plan, posix_access
 
 UFW = "/usr/sbin/ufw"
+UFW_RULES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")
 UNIT_PATTERN = re.compile(r"([^/]+\.(?:service|scope))$")
 
 
@@ -177,6 +178,26 @@ def key_access_pending(params):
     return {"pending": bool(result["changed"]), "reason": None}
 
 
+# ---------------------------------------------------------------- ufw
+
+
+def ufw_rules(root):
+    """ufw's saved rules as 'action proto port source direction' ('allow tcp 5444 10.0.0.0/8 in'), both files."""
+    rules = []
+    for path in UFW_RULES:
+        try:
+            text = root.read_text(path)
+        except (IOError, OSError):
+            continue
+        for line in text.splitlines():
+            # ### tuple ### <action> <proto> <dport> <dst> <sport> <src> <direction> [comment=...]
+            if line.startswith("### tuple ###"):
+                parts = line[len("### tuple ###"):].split()
+                if len(parts) >= 7:
+                    rules.append(" ".join([parts[0], parts[1], parts[2], parts[5], parts[6]]))
+    return rules
+
+
 # ---------------------------------------------------------------- sockets
 
 
@@ -296,6 +317,7 @@ def gather(params, root="/", systemctl=None, apt_cache=None):
                              params.get("users_group")),
         "paths": path_facts(host, params.get("paths")),
         "ufw": host.exists(UFW),
+        "ufw_rules": ufw_rules(host),
         "listeners": port_listeners(host, int(port)) if port is not None else [],
     }
     if params.get("key_access"):

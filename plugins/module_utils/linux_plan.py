@@ -230,8 +230,14 @@ def plan(desired, state):
     steps["config"] = _step(None, "broker_config merges the settings into the file on the host")
 
     # ---- firewall (ufw compares its rules itself), drop-in, service
-    steps["firewall"] = _step(None, "ufw compares its rules itself") \
-        if desired.get("firewall") and state.get("ufw") else _skip("ufw not managed or not installed")
+    if desired.get("firewall") and state.get("ufw"):
+        sources = desired.get("allowed_sources") or ["0.0.0.0/0"]
+        wanted = ["allow tcp %s %s in" % (desired.get("port"), "0.0.0.0/0" if src == "any" else src) for src in sources]
+        missing = [w.split()[3] for w in wanted if w not in (state.get("ufw_rules") or [])]
+        steps["firewall"] = _step(True, "ufw does not allow TCP %s from %s" % (desired.get("port"), ", ".join(missing))) \
+            if missing else _skip("ufw allows TCP %s from %s" % (desired.get("port"), ", ".join(sources)))
+    else:
+        steps["firewall"] = _skip("ufw not managed or not installed")
     dropin = desired.get("dropin") or {}
     if dropin.get("path"):
         seen = _path(state, dropin["path"])
@@ -293,6 +299,7 @@ def plan(desired, state):
     pending = ["%s: %s" % (name, steps[name]["why"]) for name in STEPS if steps[name]["pending"]]
     todo["report_pending"] = check and bool(pending)
     todo["warn"] = bool(warnings)
+    todo["tell"] = todo["warn"] or todo["report_pending"]
     return {
         "check_mode": check,
         "steps": steps,

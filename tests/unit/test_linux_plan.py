@@ -158,7 +158,11 @@ def test_fresh_host_check_mode_plans_what_it_cannot_run():
      ["allowed_group", "config"], ["allowed_group", "users"]),
     # folders, firewall, drop-in, service
     ({}, {"paths//var/log/rtvs": _dir("root", "root", "0755")}, False, ["config", "folders"], ["folders"]),
-    ({}, {"ufw": True}, False, ["config", "firewall"], []),
+    ({}, {"ufw": True, "ufw_rules": []}, False, ["config", "firewall"], ["firewall"]),
+    ({}, {"ufw": True, "ufw_rules": ["allow tcp 5444 10.0.0.0/8 in"]}, False, ["config"], []),
+    ({"allowed_sources": []}, {"ufw": True, "ufw_rules": ["allow tcp 5444 10.0.0.0/8 in"]}, False,
+     ["config", "firewall"], ["firewall"]),
+    ({"allowed_sources": []}, {"ufw": True, "ufw_rules": ["allow tcp 5444 0.0.0.0/0 in"]}, False, ["config"], []),
     ({"firewall": False}, {"ufw": True}, False, ["config"], []),
     ({}, {"paths/" + DROPIN: _file("x" * 40)}, False, ["config", "dropin", "service"], ["dropin", "service"]),
     ({}, {"service/active": "failed"}, False, ["config", "service"], ["service"]),
@@ -230,3 +234,13 @@ def test_gather_completes_the_options_from_desired_and_asks_apt_only_when_needed
     pinned = dict(DESIRED, r=dict(DESIRED["r"], version="3.6.3-1"))
     host_state.gather({"desired": pinned}, root=str(tmp_path), systemctl=lambda args: "", apt_cache=apt_cache)
     assert asked == []
+
+
+def test_ufw_rules_are_read_from_both_files(tmp_path):
+    (tmp_path / "etc/ufw").mkdir(parents=True)
+    (tmp_path / "etc/ufw/user.rules").write_text(
+        "*filter\n### tuple ### allow tcp 5444 0.0.0.0/0 any 10.0.0.0/8 in comment=7274\n"
+        "-A ufw-user-input -p tcp --dport 5444 -s 10.0.0.0/8 -j ACCEPT\n### tuple ### deny udp 53 0.0.0.0/0 any 0.0.0.0/0\n")
+    (tmp_path / "etc/ufw/user6.rules").write_text("### tuple ### allow tcp 5444 ::/0 any ::/0 in\n")
+    rules = host_state.ufw_rules(host_state.host_readers.Root(str(tmp_path)))
+    assert rules == ["allow tcp 5444 10.0.0.0/8 in", "allow tcp 5444 ::/0 in"]
