@@ -268,8 +268,8 @@ def _with_desired(params):
     merged["packages"] = packages
     merged["service_account"] = params.get("service_account") or desired.get("service_account")
     group = desired.get("allowed_group")
-    merged["groups"] = list(params.get("groups") or []) + ([group] if group and group not in (params.get("groups") or [])
-                                                          else [])
+    groups = list(params.get("groups") or [])
+    merged["groups"] = groups + ([group] if group and group not in groups else [])
     merged["users_group"] = params.get("users_group") or group
     pfx_path = (desired.get("pfx") or {}).get("path")
     dropin = (desired.get("dropin") or {}).get("path")

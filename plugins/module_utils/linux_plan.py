@@ -87,9 +87,11 @@ def r_facts(desired, state):
     }
 
 
+ABSENT = {"exists": False, "isdir": False, "owner": None, "group": None, "mode": None, "checksum": None}
+
+
 def _path(state, path):
-    return (state.get("paths") or {}).get(path) or {"exists": False, "isdir": False, "owner": None, "group": None,
-                                                   "mode": None, "checksum": None}
+    return (state.get("paths") or {}).get(path) or ABSENT
 
 
 def _parent(path):
@@ -206,8 +208,8 @@ def plan(desired, state):
     service_pending = group_missing or not service_account.get("user")
     for folder in desired.get("folders") or []:
         seen = _path(state, folder["path"])
-        if seen["isdir"] and [seen["owner"], seen["group"], seen["mode"]] == [folder.get("owner"), folder.get("group"),
-                                                                            folder.get("mode")]:
+        wanted = [folder.get("owner"), folder.get("group"), folder.get("mode")]
+        if seen["isdir"] and [seen["owner"], seen["group"], seen["mode"]] == wanted:
             continue
         # file refuses an owner or group that does not exist, even in check mode, on a folder that exists
         if check and seen["exists"] and service_pending and account in (folder.get("owner"), folder.get("group")):
@@ -269,10 +271,9 @@ def plan(desired, state):
     unit = "%s.service" % (desired.get("service") or "rtvsd")
     others = [o for o in state.get("listeners") or [] if o.get("unit") != unit]
     if others:
+        holders = ", ".join("%s %s %s" % (o.get("program"), o.get("pid"), o.get("unit") or "unknown") for o in others)
         errors.append("rtvs_port %s is already in use by %s (program pid unit), so rtvsd could not listen there. Stop "
-                      "that program or set rtvs_port to a free port. Nothing was changed."
-                      % (desired.get("port"), ", ".join("%s %s %s" % (o.get("program"), o.get("pid"),
-                                                                       o.get("unit") or "unknown") for o in others)))
+                      "that program or set rtvs_port to a free port. Nothing was changed." % (desired.get("port"), holders))
     r = r_facts(desired, state)
     if r["refused"]:
         errors.append("R %s is outside %s, the only versions the RTVS broker accepts, so no R session could start. "

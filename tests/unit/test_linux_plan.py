@@ -77,7 +77,8 @@ CONVERGED = {
 }
 
 
-def _plan(desired_changes=None, state_changes=None, base=CONVERGED, check=False):
+def _plan(desired_changes=None, state_changes=None, base=None, check=False):
+    base = CONVERGED if base is None else base
     desired = copy.deepcopy(DESIRED)
     desired["check_mode"] = check
     state = copy.deepcopy(base)
@@ -198,8 +199,8 @@ def test_host_errors_and_warnings():
     assert len(plan["warnings"]) == 2 and plan["todo"]["warn"]  # R refused is an error, not a warning too
 
 
-@pytest.mark.parametrize("version, upstream", [("1:3.6.3-1build1", "3.6.3"), ("4.2.2.20221110-2", "4.2.2"),
-                                                ("3.5.3", "3.5.3"), ("", "")])
+@pytest.mark.parametrize("version, upstream", [
+    ("1:3.6.3-1build1", "3.6.3"), ("4.2.2.20221110-2", "4.2.2"), ("3.5.3", "3.5.3"), ("", "")])
 def test_upstream_version(version, upstream):
     assert linux_plan.upstream_version(version) == upstream
 
