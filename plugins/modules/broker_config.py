@@ -163,12 +163,8 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, broker_config, fileio, module_runner
-
-ENTRY = module_runner.Entry(
-    "broker_config", broker_config.apply_file,
-    refusals=(broker_config.BrokerConfigInvalid, broker_config.BrokerConfigError, fileio.FileError),
-)
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.entries.broker_config import ENTRY
 
 
 def main():
