@@ -138,10 +138,10 @@ def plan(desired, state):
     extra = [p for p in daemon.get("extra_packages") or [] if p not in packages]
     steps["daemon_packages"] = _step(True, "missing: %s" % ", ".join(extra)) if daemon.get("install") and extra \
         else _skip("no extra package missing")
+    from_controller = not re.match(r"^https?://", daemon.get("package") or "")
     if daemon.get("install"):
         wanted = daemon.get("version") or ""
         have = (packages.get(DAEMON_PACKAGE) or {}).get("version") or ""
-        from_controller = not re.match(r"^https?://", daemon.get("package") or "")
         if not wanted:
             steps["daemon"] = _step(None, "the package's file name states no version, so apt compares it", not from_controller,
                                     check)
@@ -299,6 +299,9 @@ def plan(desired, state):
         todo["file_" + name] = any(steps[m]["todo"] for m in members)
     pending = ["%s: %s" % (name, steps[name]["why"]) for name in STEPS if steps[name]["pending"]]
     todo["report_pending"] = check and bool(pending)
+    # the .deb is copied from the controller first (a URL goes to apt directly); the health probe needs a real run
+    todo["daemon_copy"] = todo["daemon"] and from_controller
+    todo["health"] = bool(desired.get("health_check", True)) and not check
     todo["warn"] = bool(warnings)
     todo["tell"] = todo["warn"] or todo["report_pending"]
     return {

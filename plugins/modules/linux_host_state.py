@@ -92,7 +92,7 @@ options:
       - "Keys: C(check_mode), C(r) (C(install), C(source), C(version), C(require_supported)), C(daemon) (C(install),
         C(package), C(version), C(extra_packages)), C(service_account), C(allowed_group), C(folders) (list of
         C(path), C(owner), C(group), C(mode)), C(dropin) (C(path), C(checksum), C(owner), C(group), C(mode)),
-        C(pfx) (C(path), C(checksum) of the controller's PFX, C(validate)), C(firewall), C(service), C(port),
+        C(pfx) (C(path), C(checksum) of the controller's PFX, C(validate)), C(firewall), C(service), C(port), C(health_check),
         C(certificate_source), C(allowed_sources)."
       - Without a pinned version, R not installed and the distribution as source, C(apt-cache policy r-base-core)
         is asked for the candidate version (read-only).

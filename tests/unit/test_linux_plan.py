@@ -245,3 +245,16 @@ def test_ufw_rules_are_read_from_both_files(tmp_path):
     (tmp_path / "etc/ufw/user6.rules").write_text("### tuple ### allow tcp 5444 ::/0 any ::/0 in\n")
     rules = host_state.ufw_rules(host_state.host_readers.Root(str(tmp_path)))
     assert rules == ["allow tcp 5444 10.0.0.0/8 in", "allow tcp 5444 ::/0 in"]
+
+
+@pytest.mark.parametrize("package, check, copy", [("/x/rtvs-daemon_1.1_amd64.deb", False, True),
+                                                  ("https://h/rtvs-daemon_1.1_amd64.deb", False, False),
+                                                  ("/x/rtvs-daemon_1.1_amd64.deb", True, False)])
+def test_daemon_copy_only_for_a_controller_deb_in_a_real_run(package, check, copy):
+    plan = _plan({"daemon/install": True, "daemon/package": package, "daemon/version": "1.1"}, {}, check=check)
+    assert plan["todo"]["daemon_copy"] is copy
+
+
+@pytest.mark.parametrize("health_check, check, health", [(True, False, True), (True, True, False), (False, False, False)])
+def test_health_probe_only_in_a_real_run(health_check, check, health):
+    assert _plan({"health_check": health_check}, check=check)["todo"]["health"] is health
