@@ -297,6 +297,8 @@ def plan(desired, state):
     todo = dict((name, steps[name]["todo"]) for name in STEPS)
     for name, members in FILES:
         todo["file_" + name] = any(steps[m]["todo"] for m in members)
+    todo["before_config"] = any(todo["file_" + f] for f in ("r", "daemon", "certificate", "users", "folders"))
+    todo["after_config"] = todo["file_firewall"] or todo["file_service"]
     pending = ["%s: %s" % (name, steps[name]["why"]) for name in STEPS if steps[name]["pending"]]
     todo["report_pending"] = check and bool(pending)
     # the .deb is copied from the controller first (a URL goes to apt directly); the health probe needs a real run

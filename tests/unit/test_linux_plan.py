@@ -101,6 +101,7 @@ def test_converged_host_has_nothing_to_do_but_the_config_merge():
     assert _todo(plan) == ["config"]
     assert plan["pending"] == [] and plan["errors"] == [] and plan["warnings"] == []
     assert [f for f in plan["todo"] if f.startswith("file_") and plan["todo"][f]] == ["file_config"]
+    assert not plan["todo"]["before_config"] and not plan["todo"]["after_config"]
     assert plan["config"] == {"allowed_group_pending": False, "r_pending": False, "validate_certificate": True}
 
 
@@ -109,6 +110,7 @@ def test_fresh_host_real_run_does_every_step():
     assert _todo(plan) == sorted(["packages", "service_group", "service_user", "pfx_copy", "key_access",
                                   "allowed_group", "users", "folders", "config", "dropin", "service"])
     assert [f["path"] for f in plan["folders"]] == [f["path"] for f in FOLDERS]
+    assert plan["todo"]["before_config"] and plan["todo"]["after_config"]
     assert plan["r"]["version"] == "4.2.2.20221110-2" and plan["r"]["supported"] is False
     assert any("outside 3.2-3.9" in w for w in plan["warnings"])
 
