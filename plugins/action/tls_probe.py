@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs
-from ansible_collections.rtvs.remote.plugins.module_utils.entries.tls_probe import ENTRY
+from ansible_collections.rtvs.remote.plugins.modules.tls_probe import ENTRY
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 
 

@@ -236,8 +236,12 @@ privatekey_backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.entries.broker_certificate import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, certs, fileio, module_runner
+
+ENTRY = module_runner.Entry(
+    "broker_certificate", certs.run, refusals=(certs.CertError, fileio.FileError),
+    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+)
 
 
 def main():

@@ -163,8 +163,12 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.entries.broker_config import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, broker_config, fileio, module_runner
+
+ENTRY = module_runner.Entry(
+    "broker_config", broker_config.apply_file,
+    refusals=(broker_config.BrokerConfigInvalid, broker_config.BrokerConfigError, fileio.FileError),
+)
 
 
 def main():

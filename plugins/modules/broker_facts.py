@@ -178,8 +178,35 @@ facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.entries.broker_facts import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, broker_facts, module_runner
+
+
+class FactsRefused(Exception):
+    """An option the facts cannot be read with; the message names it and the fix."""
+
+
+def gather(params, check_mode=False):
+    """Check the options, read the facts; return the module result (read-only, check mode is the same)."""
+    del check_mode
+    if params["port"] is not None and not 1 <= params["port"] <= 65535:
+        raise FactsRefused("port %s is out of range; use the broker port, 1-65535" % params["port"])
+    if params["log_lines"] < 0:
+        raise FactsRefused("log_lines must be 0 or more")
+    facts = broker_facts.gather(
+        root="/",
+        service=params["service"],
+        config_path=params["config_path"],
+        account=params["account"],
+        port=params["port"],
+        fqdn=params["fqdn"],
+        log_lines=params["log_lines"],
+        systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
+        can_read=broker_facts.posix_can_read,
+    )
+    return dict(changed=False, facts=facts)
+
+
+ENTRY = module_runner.Entry("broker_facts", gather, refusals=(FactsRefused,))
 
 
 def main():

@@ -195,8 +195,17 @@ state:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.entries.linux_host_state import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, host_state, module_runner
+
+
+def gather(params, check_mode=False):
+    """Read the state and plan (read-only: check mode is the same)."""
+    del check_mode
+    return host_state.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
+                             apt_cache=module_runner.command_runner("apt-cache", missing=""))
+
+
+ENTRY = module_runner.Entry("linux_host_state", gather, refusals=(host_state.StateError,))
 
 
 def main():

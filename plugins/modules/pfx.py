@@ -167,8 +167,12 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.entries.pfx import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, certs, fileio, module_runner, pkcs12
+
+ENTRY = module_runner.Entry(
+    "pfx", pkcs12.run, refusals=(pkcs12.PfxError, certs.CertError, fileio.FileError),
+    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+)
 
 
 def main():

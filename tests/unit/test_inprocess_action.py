@@ -366,18 +366,17 @@ def test_module_path_and_action_path_map_the_same_way(raises):
         assert module_result["errors"] == action_result["errors"] == ["e"]
 
 
-# --- the seven action plugins ----------------------------------------------------------------------------------
+# --- the six action plugins ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["broker_certificate", "pfx", "tls_probe", "key_access", "broker_config",
-                                  "broker_facts", "linux_host_state"])
+                                  "broker_facts"])
 def test_each_action_uses_its_module_spec_and_entry(name):
     import importlib
     action = importlib.import_module("ansible_collections.rtvs.remote.plugins.action.%s" % name).ActionModule
     module = importlib.import_module("ansible_collections.rtvs.remote.plugins.modules.%s" % name)
-    entries = importlib.import_module("ansible_collections.rtvs.remote.plugins.module_utils.entries.%s" % name)
     assert action.spec is getattr(argument_specs, name.upper())
-    assert action.entry is module.ENTRY is entries.ENTRY
+    assert action.entry is module.ENTRY
     assert module.ENTRY.name == name
 
 
@@ -393,9 +392,3 @@ def test_command_runner_runs_in_the_c_locale_and_strips_stdout(monkeypatch):
 def test_command_runner_returns_missing_when_the_program_is_not_installed():
     run = module_runner.command_runner("no-such-program-rtvs", missing="no-systemctl")
     assert run(["is-active", "rtvsd"]) == "no-systemctl"
-
-
-def test_no_action_plugin_imports_a_module_file():
-    import pathlib
-    for path in sorted(pathlib.Path(__file__).resolve().parents[2].glob("plugins/action/*.py")):
-        assert "plugins.modules" not in path.read_text(), path
