@@ -1,9 +1,9 @@
-"""Benchmark 5: the doctor (playbooks/doctor.yml) over a fleet of N hosts vs over 1 host (issue 15: at most 4x).
+"""Benchmark 6: the doctor (playbooks/doctor.yml) over a fleet of N hosts vs over 1 host (issue 15: at most 4x).
 
 The hosts are converged once (untimed) with site.yml, so the doctor sees healthy brokers; then the doctor is
 timed over the first host only (--limit) and over all of them (forks = hosts), interleaved. Every probe goes
 to ansible_host (the controller cannot resolve the test hosts' names), as after `make site`.
-Run: bench/run.sh --only 5 [--doctor-fleet 20] [--doctor-repeats 3].
+Run: bench/run.sh --only 6 [--doctor-fleet 20] [--doctor-repeats 3].
 """
 import os
 
@@ -36,13 +36,13 @@ def bench_doctor(runner, image, size, repeats):
         timing.Command("doctor, %d hosts" % size, runner.playbook_argv(inv, DOCTOR, forks=size), env=env,
                        check=_doctor_ok),
     ]
-    fleet._log("benchmark 5: doctor over 1 vs %d hosts, %d interleaved rounds" % (size, repeats))
+    fleet._log("benchmark 6: doctor over 1 vs %d hosts, %d interleaved rounds" % (size, repeats))
     m = timing.interleave(commands, repeats, warmup=1, log=runner.logfile, progress=timing.stderr_progress)
     fleet.kill_ssh_masters(env["ANSIBLE_SSH_CONTROL_PATH_DIR"])
     hosts.remove(names)
     many, single = report.median(m[commands[1].label]["seconds"]), report.median(m[commands[0].label]["seconds"])
     return {
-        "title": "5. Doctor over %d hosts vs 1 host" % size,
+        "title": "6. Doctor over %d hosts vs 1 host" % size,
         "what": "Hosts converged once with site.yml (untimed); playbooks/doctor.yml (read-only facts on each host, "
                 "probes from the controller: TCP, TLS 1.2, three legacy handshakes, trust, /info/about) timed "
                 "over the first host (--limit) and over all, forks = hosts, one untimed warm-up round.",

@@ -1,10 +1,11 @@
-"""Benchmarks 1, 2 and 4: playbooks/site.yml against podman test hosts (bench/hosts.py).
+"""Benchmarks 1, 2, 4 and 5: playbooks/site.yml against podman test hosts (bench/hosts.py).
 
 Every ansible-playbook run uses the repository's ansible.cfg (pipelining, ControlPersist) with
 a control-path folder of its own, so the bench can see (and end) exactly its own SSH masters,
 and the ansible.posix.profile_tasks callback, whose per-task times give the slow spots.
 """
 import os
+import resource
 import signal
 import sys
 
@@ -255,6 +256,98 @@ def bench_fleet(runner, image, sizes, repeats):
     }
 
 
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _controller_cpu(runner, cmd, env):
+    """(wall seconds, controller CPU seconds, hosts CPU seconds or None) of one run.
+
+    The controller's CPU is that of the ansible-playbook process tree (its workers are its children, reaped
+    before it exits), from getrusage(RUSAGE_CHILDREN): unlike the machine's busy time it holds nothing of
+    other work on a shared machine. Detached SSH ControlPersist masters are not in it (their share is small).
+    """
+    _busy0, hosts0 = hosts.cpu_counters()
+    own0 = _children_cpu()
+    sec, _peak, _ = timing.run_once(cmd, memory_marker=env["ANSIBLE_SSH_CONTROL_PATH_DIR"], log=runner.logfile)
+    own1 = _children_cpu()
+    _busy1, hosts1 = hosts.cpu_counters()
+    return sec, own1 - own0, (hosts1 - hosts0) if hosts0 is not None and hosts1 is not None else None
+
+
+def bench_host_cost(runner, image, big, repeats):
+    """5. Controller CPU per additional host: ping play vs idempotent rerun at 1 and at ``big`` hosts.
+
+    A fleet is bounded by the controller's CPU per host. The hosts are converged untimed for the CPU split
+    (host 1 alone, then the others together: that gives the converge's per-host cost too), then each round
+    runs the ping play and the rerun at 1 and at ``big`` hosts (forks = hosts), CPU split as benchmark 4.
+    """
+    names = [hosts.name(i) for i in range(1, big + 1)]
+    env = runner.env("hostcost")
+    kill_ssh_masters(env["ANSIBLE_SSH_CONTROL_PATH_DIR"])
+    hosts.remove(names)
+    addresses = hosts.start(names, image)
+    one = hosts.inventory(os.path.join(runner.work, "hostcost-1.json"), {names[0]: addresses[names[0]]}, ROLE_VARS)
+    rest = hosts.inventory(os.path.join(runner.work, "hostcost-rest.json"),
+                           dict((n, addresses[n]) for n in names[1:]), ROLE_VARS)
+    every = hosts.inventory(os.path.join(runner.work, "hostcost-all.json"), addresses, ROLE_VARS)
+    _log("benchmark 5: controller CPU per host, converge 1 + %d, then %d round(s) of ping and rerun at 1 and %d"
+         % (big - 1, repeats, big))
+    cpu = {}
+    for label, inv, forks in (("converge 1", one, 1), ("converge %d" % (big - 1), rest, big - 1)):
+        cmd = timing.Command(label, runner.playbook_argv(inv, SITE, forks=forks), env=env, check=expect(True))
+        cpu[label] = [_controller_cpu(runner, cmd, env)]
+        timing.stderr_progress("%s: %.1f s, controller CPU %.1f s" % (label, cpu[label][0][0], cpu[label][0][1]))
+    runs = []
+    for n, inv in ((1, one), (big, every)):
+        runs.append(("ping %d" % n, runner.playbook_argv(inv, PING, forks=n)))
+        runs.append(("rerun %d" % n, runner.playbook_argv(inv, SITE, forks=n)))
+    for r in range(repeats):
+        order = runs[r % len(runs):] + runs[:r % len(runs)]
+        for label, argv in order:
+            cmd = timing.Command(label, argv, env=env, check=expect(False))
+            cpu.setdefault(label, []).append(_controller_cpu(runner, cmd, env))
+            timing.stderr_progress("round %d %s: %.1f s, controller CPU %.1f s" % (
+                r + 1, label, cpu[label][-1][0], cpu[label][-1][1]))
+    kill_ssh_masters(env["ANSIBLE_SSH_CONTROL_PATH_DIR"])
+    hosts.remove(names)
+
+    def ctl(label):
+        return report.median([c for _s, c, _h in cpu[label]])
+
+    def per_host(small_label, big_label, extra):
+        return (ctl(big_label) - ctl(small_label)) / float(extra)
+
+    ping = per_host("ping 1", "ping %d" % big, big - 1)
+    rerun = per_host("rerun 1", "rerun %d" % big, big - 1)
+    converge = per_host("converge 1", "converge %d" % (big - 1), big - 2)
+    rows = []
+    for label in ["converge 1", "converge %d" % (big - 1), "ping 1", "ping %d" % big, "rerun 1", "rerun %d" % big]:
+        host_cpu = [h for _s, _c, h in cpu[label] if h is not None]
+        rows.append([label, "%.2f s" % report.median([s for s, _c, _h in cpu[label]]), "%.2f s" % ctl(label),
+                     "%.2f s" % report.median(host_cpu) if host_cpu else "n/a", len(cpu[label])])
+    comparisons = [report.compare("controller CPU per additional host: rerun / ping", max(rerun, 1e-6),
+                                  max(ping, 1e-6), 3,
+                                  note="rerun %.3f CPU-s/host, ping %.3f CPU-s/host" % (rerun, ping))]
+    return {
+        "title": "5. Controller CPU per additional host: idempotent rerun vs ping play",
+        "what": "Controller CPU = user + system CPU of the ansible-playbook process tree (getrusage of the reaped "
+                "children), so other work on the machine does not count; hosts CPU = their containers' cgroup CPU "
+                "time (as benchmark 4). Per additional host = (CPU at %d hosts - CPU at 1 host) / %d, forks = "
+                "hosts; the converge's from host 1 alone and the other %d together (%d - 1 hosts apart)."
+                % (big, big - 1, big - 1, big - 1),
+        "rows": [],
+        "table": {"header": ["run", "wall (median)", "controller CPU (median)", "hosts CPU (median)", "runs"],
+                  "rows": rows},
+        "comparisons": comparisons,
+        "notes": ["Per additional host, controller CPU: ping %.3f s, idempotent rerun %.3f s (%.2fx ping), "
+                  "converge %.3f s. At 1000 hosts the rerun would cost the controller about %.0f CPU-minutes."
+                  % (ping, rerun, rerun / ping if ping > 0 else float("inf"), converge, rerun * 1000 / 60.0)],
+        "raw": dict((k, v) for k, v in cpu.items()),
+    }
+
+
 def run(args, only, work, logfile, emit):
     """Run benchmarks 1, 2, 4 and 5 as selected; emit(section) as each one finishes."""
     runner = Runner(work, logfile)
@@ -271,6 +364,8 @@ def run(args, only, work, logfile, emit):
             sizes = [int(x) for x in args.fleet.split(",") if x.strip()]
             emit(bench_fleet(runner, image, sizes, args.fleet_repeats))
         if 5 in only:
+            emit(bench_host_cost(runner, image, args.host_cost_hosts, args.host_cost_repeats))
+        if 6 in only:
             import doctor_bench  # noqa: E402  pylint: disable=import-outside-toplevel
             emit(doctor_bench.bench_doctor(runner, image, args.doctor_fleet, args.doctor_repeats))
     finally:

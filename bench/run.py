@@ -1,10 +1,11 @@
-"""rtvs.remote benchmarks: four comparisons against baselines, measured in one invocation.
+"""rtvs.remote benchmarks: five comparisons against baselines, measured in one invocation.
 
   1. idempotent rerun of playbooks/site.yml on 1 host  vs  a one-task ansible.builtin.ping play
   2. configuration converge on 1 host (packages installed)  vs  bench/baseline_manual.sh over one SSH connection
   3. certificate + PFX on localhost: rtvs.remote modules  vs  community.crypto
   4. fleet of 1/5/10/20 hosts: converge and idempotent rerun, forks = hosts; controller peak memory
-  5. the doctor over 20 hosts vs over 1 host (bench/doctor_bench.py; not in the default --only)
+  5. controller CPU per additional host: idempotent rerun vs a ping play, at 1 and 20 hosts
+  6. the doctor over 20 hosts vs over 1 host (bench/doctor_bench.py; not in the default --only)
 
 Run it with bench/run.sh (sets up the environment). Results: bench/results/latest.md and .json.
 See docs/performance.md for the method.
@@ -164,14 +165,17 @@ def bench_cert_pfx(repeats, work, logfile):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default="1,2,3,4", help="comma-separated benchmark numbers (default all)")
+    p.add_argument("--only", default="1,2,3,4,5", help="comma-separated benchmark numbers (default all)")
     p.add_argument("--repeats", type=int, default=5, help="timed rounds for benchmarks 1 and 2 (default 5)")
     p.add_argument("--cert-repeats", type=int, default=7, help="timed rounds for benchmark 3 (default 7)")
     p.add_argument("--fleet", default="1,5,10,20", help="fleet sizes for benchmark 4 (default 1,5,10,20)")
     p.add_argument("--fleet-repeats", type=int, default=2,
                    help="converge + rerun pairs per fleet size (default 2; 20 hosts on 2 cores is heavy)")
-    p.add_argument("--doctor-fleet", type=int, default=20, help="hosts for benchmark 5 (default 20)")
-    p.add_argument("--doctor-repeats", type=int, default=3, help="timed rounds for benchmark 5 (default 3)")
+    p.add_argument("--host-cost-hosts", type=int, default=20, help="fleet size of benchmark 5 (default 20)")
+    p.add_argument("--host-cost-repeats", type=int, default=2,
+                   help="rounds of ping and rerun at 1 and N hosts for benchmark 5 (default 2)")
+    p.add_argument("--doctor-fleet", type=int, default=20, help="hosts for benchmark 6 (default 20)")
+    p.add_argument("--doctor-repeats", type=int, default=3, help="timed rounds for benchmark 6 (default 3)")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md/latest.json go")
     p.add_argument("--keep-hosts", action="store_true", help="leave the bench- test hosts running")
     return p.parse_args(argv)
@@ -186,6 +190,8 @@ def main(argv=None):
                                                       "repeats (3)": args.cert_repeats,
                                                       "fleet": args.fleet,
                                                       "fleet repeats": args.fleet_repeats,
+                                                      "host-cost hosts (5)": args.host_cost_hosts,
+                                                      "host-cost repeats (5)": args.host_cost_repeats},
                                                       "doctor fleet (5)": args.doctor_fleet,
                                                       "doctor repeats (5)": args.doctor_repeats},
                "sections": []}
@@ -204,7 +210,7 @@ def main(argv=None):
     with open(log_path, "w") as logfile:
         if 3 in only:
             emit(bench_cert_pfx(args.cert_repeats, work, logfile))
-        if only & {1, 2, 4, 5}:
+        if only & {1, 2, 4, 5, 6}:
             import fleet  # noqa: E402  pylint: disable=import-outside-toplevel
             fleet.run(args, only, work, logfile, emit)
     sys.stdout.write(report.render_markdown(results))

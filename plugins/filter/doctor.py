@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, doctor_checks
 
 
 def doctor_report(facts):
@@ -50,7 +50,7 @@ def doctor_summary(reports):
 def doctor_broker_subject(win_facts):
     """The certificate Subject a Windows broker looks for: X509CertificateName from its config (any key case), else ''."""
     content = ((win_facts or {}).get("config") or {}).get("content")
-    return doctor_checks.ci_get(content, "security", "X509CertificateName") or ""
+    return broker_rules.windows_broker_subject(broker_rules.ci_get(content, "security", "X509CertificateName")) or ""
 
 
 class FilterModule(object):

@@ -127,6 +127,8 @@ BROKER_CONFIG = dict(
         certificate_password=dict(type="str", no_log=True),
         platform=dict(type="str", choices=["linux", "windows"], default="linux"),
         validate_certificate=dict(type="bool", default=True),
+        allowed_group_pending=dict(type="bool", default=False),
+        r_pending=dict(type="bool", default=False),
         **file_options(mode="0640")
     ),
     supports_check_mode=True,
@@ -161,6 +163,7 @@ LINUX_HOST_STATE = dict(
         key_access=dict(type="dict", no_log=False),
         port=dict(type="int"),
         service=dict(type="str"),
+        desired=dict(type="dict", no_log=False),
     ),
     supports_check_mode=True,
 )

@@ -30,14 +30,14 @@ import os
 import re
 from collections import OrderedDict
 
-from ansible_collections.rtvs.remote.plugins.module_utils import fileio, password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, fileio, password_rules, pkcs12
 
-REDACTED = "********"
+REDACTED = broker_rules.MASK
 DEFAULT_PORT = 5444
 LINUX = "linux"
 WINDOWS = "windows"
 PASSWORD_PATH = ("security", "X509CertificatePassword")
-SECRET_KEYS = ("x509certificatepassword", "secret")
+SECRET_KEYS = broker_rules.SECRET_KEYS
 LITERAL_DOTTED_KEYS = ("server.urls",)
 
 # Canonical spelling of the keys the broker reads (rtvs-facts sections 1-2), by lower-case path.
@@ -212,26 +212,19 @@ def parse(text, path=None):
 
 # ---------------------------------------------------------------- lookups
 
-def find_key(mapping, name):
-    """The key of ``mapping`` equal to ``name`` ignoring case, or None."""
-    if not isinstance(mapping, dict):
-        return None
-    low = name.lower()
-    for key in mapping:
-        if key.lower() == low:
-            return key
-    return None
+# Case-insensitive lookups are the broker's rule (broker_rules); kept under these names for callers.
+find_key = broker_rules.ci_key
+get = broker_rules.ci_get
 
 
-def get(config, *path):
-    """Value at ``path`` (segments, case-insensitive), or None."""
-    node = config
-    for part in path:
-        key = find_key(node, part)
-        if key is None:
-            return None
-        node = node[key]
-    return node
+def _flat_leaf(node, segments):
+    """The key of ``node`` that spells all of ``segments`` with ':' (``"security:X509CertificatePassword"``), or None."""
+    wanted = [p.lower() for p in segments]
+    found = None
+    for key in node:
+        if ":" in str(key) and [p.lower() for p in str(key).split(":")] == wanted:
+            found = key
+    return found
 
 
 def _plain(value, where):
@@ -331,6 +324,13 @@ def merge(existing_text, settings, path=None):
         value = _plain(value, ".".join(segments))
         node = config
         for depth, part in enumerate(segments):
+            flat = _flat_leaf(node, segments[depth:]) if len(segments) - depth > 1 else None
+            if flat is not None:  # the file spells this setting as one 'a:b' key: update that key
+                if value is None:
+                    del node[flat]
+                else:
+                    node[flat] = value
+                break
             last = depth == len(segments) - 1
             key = find_key(node, part)
             if last:
@@ -415,24 +415,13 @@ def plan(existing_text, settings, path=None):
 
 
 def redact(config):
-    """Deep copy with X509CertificatePassword and secret values shown as ********."""
-    if isinstance(config, dict):
-        result = OrderedDict()
-        for key, value in config.items():
-            if key.lower() in SECRET_KEYS and value is not None and not isinstance(value, dict):
-                result[key] = REDACTED
-            else:
-                result[key] = redact(value)
-        return result
-    if isinstance(config, list):
-        return [redact(v) for v in config]
-    return config
+    """Deep copy with every secret (X509CertificatePassword, secret, their 'a:b' forms) shown as the mask."""
+    return broker_rules.redact(config)
 
 
 # ---------------------------------------------------------------- validation
 
 _URL = re.compile(r"^\s*(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>\[[^\]]*\]|[^:/\s]*)(:(?P<port>[^/\s]*))?(?P<rest>/.*)?\s*$")
-_LOOPBACK = re.compile(r"^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$", re.IGNORECASE)
 
 
 def _url_errors(key, value):
@@ -451,7 +440,7 @@ def _url_errors(key, value):
         if not port or not port.isdigit() or not 1 <= int(port) <= 65535:
             errors.append("%s: %r needs a port between 1 and 65535, e.g. 'https://0.0.0.0:%d'"
                           % (key, url, DEFAULT_PORT))
-        if _LOOPBACK.match(match.group("host") or ""):
+        if broker_rules.is_loopback(match.group("host")):
             errors.append("%s: %r listens on a loopback name, which turns TLS off in the broker; use 0.0.0.0"
                           % (key, url))
     return errors
@@ -492,7 +481,9 @@ def validate(config, platform=LINUX, host_checks=None):
     if platform not in (LINUX, WINDOWS):
         return ["platform must be linux or windows, got %r" % (platform,)]
     checks = host_checks or {}
-    errors = []
+    errors = ["%s and %s are the same setting for the broker (ASP.NET Core reads 'a:b' as a -> b and refuses a "
+              "file that sets one twice); keep one of them" % pair for pair in broker_rules.duplicate_settings(config)]
+    config = broker_rules.expand(config)  # 'security:X509CertificatePassword' is checked as the nested key
 
     for key, _name in _url_keys(config, platform):
         errors.extend(_url_errors(key, config[key]))
@@ -598,34 +589,45 @@ def _libr_exists(base_path):
     return os.path.isfile(os.path.join(base_path, "lib", "libR.so"))
 
 
+CERTIFICATE_FIX = ("give the PFX's password as certificate_password or rebuild it with rtvs.remote.pfx "
+                   "(or set validate_certificate: false)")
+
+
 def _open_certificate(path, password):
-    """None when ``path`` is a PKCS#12 file that ``password`` opens with a key and a certificate."""
+    """None when ``path`` is a PKCS#12 file that ``password`` opens with a key and a certificate, else the problem."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except (IOError, OSError) as exc:
-        return "cannot read %s (%s); create it with rtvs.remote.pfx or fix the path" % (path, exc.strerror)
-    try:
-        from cryptography.hazmat.primitives.serialization import pkcs12
-    except ImportError:
-        return "cannot check %s: the Python cryptography library is missing; install it or set validate_certificate: false" % path
-    secret = password.encode("utf-8") if password is not None else None
-    try:
-        key, cert, _others = pkcs12.load_key_and_certificates(data, secret)
-    except (ValueError, TypeError):
-        return ("%s does not open with the configured X509CertificatePassword (wrong password or not a PKCS#12 "
-                "file); give the PFX's password as certificate_password or rebuild it with rtvs.remote.pfx" % path)
-    if key is None or cert is None:
-        return "%s must hold both the private key and the certificate; rebuild it with rtvs.remote.pfx" % path
+        pkcs12.read_pfx(path, password, fix=CERTIFICATE_FIX, password_name="the configured X509CertificatePassword",
+                        require_key_and_cert=True)
+    except pkcs12.PfxError as exc:
+        return str(exc)
     return None
 
 
-def linux_host_checks(validate_certificate=True):
-    """host_checks for validate() on the Linux host that runs rtvsd."""
-    checks = {"group_exists": _group_exists, "libr_exists": _libr_exists}
+def linux_host_checks(validate_certificate=True, pending_group=None, r_pending=False):
+    """host_checks for validate() on the Linux host that runs rtvsd.
+
+    ``pending_group``: a group this run creates (check mode plans it, it does not exist yet), counted as
+    existing; ``r_pending``: R is installed by this run, so libR.so is not looked for.
+    """
+    def group_exists(name):
+        return (pending_group is not None and name == pending_group) or _group_exists(name)
+
+    checks = {"group_exists": group_exists}
+    if not r_pending:
+        checks["libr_exists"] = _libr_exists
     if validate_certificate:
         checks["open_certificate"] = _open_certificate
     return checks
+
+
+def pending_notes(config, pending_group=None, r_pending=False):
+    """What validation took on trust because this run creates it (shown in check mode instead of failing)."""
+    notes = []
+    if pending_group is not None and broker_rules.ci_get(config, "security", "allowedGroup") == pending_group:
+        notes.append("security.allowedGroup: group %r does not exist yet; this run creates it" % pending_group)
+    if r_pending and broker_rules.ci_get(config, "r", "interpreters"):
+        notes.append("r.interpreters: R is not installed yet, so lib/libR.so was not looked for; this run installs it")
+    return notes
 
 
 # ---------------------------------------------------------------- the module's work
@@ -650,7 +652,11 @@ def _apply_file(params, check_mode=False):
     settings = with_certificate_password(params.get("settings") or {}, params.get("certificate_password"))
     existing = fileio.read_bytes(path, managed=True)
     config, text, content_changed = plan(existing, settings, path)
-    checks = linux_host_checks(params.get("validate_certificate", True)) if platform == LINUX else {}
+    pending_group = (broker_rules.ci_get(config, "security", "allowedGroup")
+                     if params.get("allowed_group_pending") else None)
+    r_pending = bool(params.get("r_pending"))
+    checks = linux_host_checks(params.get("validate_certificate", True), pending_group,
+                               r_pending) if platform == LINUX else {}
     errors = validate(config, platform, checks)
     if errors:
         raise BrokerConfigInvalid(path, errors)
@@ -672,6 +678,10 @@ def _apply_file(params, check_mode=False):
     }
     if attr_changes:
         result["attributes_changed"] = sorted(attr_changes)
+    if platform == LINUX:
+        result["pending"] = pending_notes(config, pending_group, r_pending)
+        if result["pending"]:
+            result["warnings"] = ["validated on trust: %s" % note for note in result["pending"]]
     if check_mode or not result["changed"]:
         return result
     if content_changed:

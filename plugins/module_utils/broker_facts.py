@@ -24,18 +24,12 @@ import json
 import os
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, password_rules, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, certs, password_rules, pkcs12, posix_access
 from ansible_collections.rtvs.remote.plugins.module_utils.host_readers import (
     NotTrusted, Root, check_owned_regular, dpkg_packages, grp_name, listening_facts, name_of, password_usable, pwd_name,
     read_groups, read_owned_tail, read_passwd, read_shadow, service_facts)
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor_checks import r_in_range
 
-try:
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - reported in the facts instead
-    HAS_CRYPTOGRAPHY = False
+HAS_CRYPTOGRAPHY = pkcs12.HAS_CRYPTOGRAPHY
 
 DEFAULT_URLS = "https://0.0.0.0:5444"
 DEFAULT_GROUP = "Users"  # SecurityOptions.cs default when the key is omitted
@@ -46,24 +40,11 @@ ERROR_LINE = re.compile(r"(?i)\b(error|fail|failed|exception|not found|critical)
 LEVEL_TAG = re.compile(r"\[(Trace|Debug|Information|Info|Warning|Warn|Error|Fail|Critical|Crit)\]", re.I)
 ERROR_LEVELS = ("error", "fail", "critical", "crit")
 TAIL_BYTES = 65536
-MASK = "********"
-
-
-def _ci(mapping, *path):
-    """Case-insensitive nested lookup (the broker binds config keys case-insensitively); None when absent."""
-    for key in path:
-        if not isinstance(mapping, dict):
-            return None
-        found = [v for k, v in mapping.items() if str(k).lower() == key.lower()]
-        if not found:
-            return None
-        mapping = found[-1]
-    return mapping
-
-
-def _ci_has(mapping, *path):
-    parent = _ci(mapping, *path[:-1]) if len(path) > 1 else mapping
-    return isinstance(parent, dict) and any(str(k).lower() == path[-1].lower() for k in parent)
+# the broker's rules (broker_rules): case-insensitive keys ('a:b' forms too), loopback, the one mask
+_ci = broker_rules.ci_get
+_ci_has = broker_rules.ci_has
+is_loopback = broker_rules.is_loopback
+redact = broker_rules.redact
 
 
 # ---------------------------------------------------------------- config
@@ -84,22 +65,6 @@ def url_host(urls):
     first = str(urls or "").split(";", 1)[0].strip()
     match = re.match(r"^[a-zA-Z]+://(\[[^\]]*\]|[^:/]*)", first)
     return match.group(1).strip("[]") if match else None
-
-
-def is_loopback(host):
-    return str(host).lower() in ("localhost", "::1") or str(host).startswith("127.")
-
-
-def redact(content):
-    """Copy of the config with X509CertificatePassword masked (any key case)."""
-    if isinstance(content, dict):
-        return dict(
-            (k, MASK if str(k).lower() == "x509certificatepassword" and v is not None else redact(v))
-            for k, v in content.items()
-        )
-    if isinstance(content, list):
-        return [redact(v) for v in content]
-    return content
 
 
 def config_facts(root, path):
@@ -172,19 +137,17 @@ def pfx_facts(root, path, password, account, can_read, fqdn=None):
         facts["opens"] = False
         facts["error"] = password_rules.control_character_problem("X509CertificatePassword", password)
         return facts
-    secret = password.encode("utf-8") if password is not None else None
     try:
-        key, cert, _extra = pkcs12.load_key_and_certificates(data, secret)
-    except (ValueError, TypeError) as exc:
+        contents = pkcs12.open_pfx(data, password, path, password_name="the configured X509CertificatePassword")
+    except pkcs12.PfxError as exc:
         facts["opens"] = False
-        facts["error"] = "%s" % (str(exc).split("\n", 1)[0] or "invalid password or PKCS#12 data")
-        if secret and secret in facts["error"].encode("utf-8"):  # never echo the password
-            facts["error"] = "invalid password or PKCS#12 data"
+        facts["error"] = str(exc)
         return facts
+    key, cert = contents.key, contents.cert
     facts["opens"] = True
     facts["key_present"] = key is not None
     if cert is not None:
-        summary = certificate_summary(cert)
+        summary = certs.summary(cert)
         if fqdn:
             summary["covers_name"] = certs.covers(cert, fqdn)
         facts["certificate"] = summary
@@ -213,11 +176,6 @@ def posix_can_read(path, account_name):
     if posix_access.allowed(uid, gids, st.st_uid, st.st_gid, entries, posix_access.R):
         return True, "%s may read (owner %s; %s)" % (account_name, owner, acl)
     return False, "%s may not read (owner %s; %s)" % (account_name, owner, acl)
-
-
-def certificate_summary(cert):
-    """certs.summary(); certs works with the cryptography Debian 12 ships (38) too."""
-    return certs.summary(cert)
 
 
 # ---------------------------------------------------------------- users
@@ -260,7 +218,7 @@ def r_facts(root):
                 "version": info["version"],
                 "path": base,
                 "lib_exists": root.exists("%s/lib/libR.so" % base) if base else None,
-                "supported": r_in_range(info["version"]),
+                "supported": broker_rules.r_supported(info["version"]),
             })
     return installs
 

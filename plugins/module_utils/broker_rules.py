@@ -15,22 +15,28 @@ __metaclass__ = type
 import ipaddress
 import re
 import socket
+from collections import OrderedDict
 
 # R: the broker's interpreter discovery accepts 3.2 up to and including 3.9 (never R 4.x).
 R_SUPPORTED_MIN = (3, 2)
 R_SUPPORTED_MAX = (3, 9)
 R_SUPPORTED_TEXT = "%d.%d-%d.%d" % (R_SUPPORTED_MIN + R_SUPPORTED_MAX)
-_R_VERSION = re.compile(r"^(?:[0-9]+:)?(?:R version )?([0-9]+)\.([0-9]+)")
+# the first major.minor after a Debian epoch: '1:3.5.2-1', 'R version 3.6.3', 'R-3.5.3', '4.2.2.20221110-2'
+_R_VERSION = re.compile(r"([0-9]+)\.([0-9]+)")
 
 # The one mask for secrets in results, diffs and reports.
 MASK = "********"
+# Configuration keys whose values are secrets (compared lower-case; the last ':'-part of a flattened key).
+SECRET_KEYS = ("x509certificatepassword", "secret")
 
 
 def r_major_minor(version):
     """(major, minor) of an R or Debian package version ('3.6.3', '1:3.5.2-1', (3, 6)); None if unreadable."""
     if isinstance(version, (tuple, list)):
         return tuple(int(v) for v in version[:2]) if len(version) >= 2 else None
-    match = _R_VERSION.match(str(version or "").strip())
+    text = str(version or "").strip()
+    text = text.split(":", 1)[1] if re.match(r"^[0-9]+:", text) else text
+    match = _R_VERSION.search(text)
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
@@ -52,15 +58,124 @@ def ci_key(mapping, name):
     return found
 
 
+def _colon_parts(key):
+    return [p.lower() for p in str(key).split(":")]
+
+
+def _ci_walk(node, parts):
+    """(found, value) for ``parts`` below ``node``; a key 'a:b' stands for a -> b, as ASP.NET reads it."""
+    if not parts:
+        return True, node
+    if not isinstance(node, dict):
+        return False, None
+    found, value = False, None
+    for key in node:
+        keyparts = _colon_parts(key)
+        if keyparts == parts[:len(keyparts)]:
+            hit, below = _ci_walk(node[key], parts[len(keyparts):])
+            if hit:
+                found, value = True, below  # the last one wins, as the broker binds
+    return found, value
+
+
+def ci_has(mapping, *path):
+    """Whether the key at ``path`` is present (even with a null value), matched as ci_get matches."""
+    return _ci_walk(mapping, [str(p).lower() for p in path])[0]
+
+
 def ci_get(mapping, *path):
-    """Case-insensitive nested lookup, as the broker binds its JSON keys; None when absent."""
-    node = mapping
-    for part in path:
-        key = ci_key(node, part)
-        if key is None:
-            return None
-        node = node[key]
-    return node
+    """Case-insensitive nested lookup, as the broker binds its JSON keys; None when absent.
+
+    A key that spells several levels with ':' (``"security:X509CertificatePassword"``) is the same
+    setting for ASP.NET Core's configuration as the nested form, so it is found too.
+    """
+    return _ci_walk(mapping, [str(p).lower() for p in path])[1]
+
+
+def config_paths(mapping, prefix=(), spelled=()):
+    """[(lower-case path tuple, spelling)] of every value in a configuration, with ':'-keys split."""
+    result = []
+    if not isinstance(mapping, dict):
+        return result
+    for key, value in mapping.items():
+        path = prefix + tuple(_colon_parts(key))
+        spelling = spelled + (str(key),)
+        if isinstance(value, dict) and value:
+            result.extend(config_paths(value, path, spelling))
+        else:
+            result.append((path, ".".join(spelling)))
+    return result
+
+
+def duplicate_settings(mapping):
+    """Pairs of spellings that name the same setting (ASP.NET Core refuses such a file: duplicate key)."""
+    seen = {}
+    duplicates = []
+    for path, spelling in config_paths(mapping):
+        if path in seen:
+            duplicates.append((seen[path], spelling))
+        else:
+            seen[path] = spelling
+    return duplicates
+
+
+def expand(mapping):
+    """Copy of a configuration with every 'a:b' key written as nested sections, as ASP.NET Core binds it.
+
+    Sections are matched ignoring case (the first spelling is kept); a later value replaces an earlier one.
+    """
+    if isinstance(mapping, list):
+        return [expand(v) for v in mapping]
+    if not isinstance(mapping, dict):
+        return mapping
+    result = OrderedDict()
+    for key, value in mapping.items():
+        parts = str(key).split(":") if ":" in str(key) else [key]
+        node = result
+        for part in parts[:-1]:
+            found = ci_key(node, part)
+            if found is None or not isinstance(node[found], dict):
+                found = part if found is None else found
+                node[found] = OrderedDict()
+            node = node[found]
+        leaf = ci_key(node, parts[-1])
+        value = expand(value)
+        if leaf is not None and isinstance(node[leaf], dict) and isinstance(value, dict):
+            node[leaf] = _merged(node[leaf], value)
+        else:
+            node[leaf if leaf is not None else parts[-1]] = value
+    return result
+
+
+def _merged(base, extra):
+    result = OrderedDict(base)
+    for key, value in extra.items():
+        found = ci_key(result, key)
+        if found is not None and isinstance(result[found], dict) and isinstance(value, dict):
+            result[found] = _merged(result[found], value)
+        else:
+            result[found if found is not None else key] = value
+    return result
+
+
+def is_secret_key(key):
+    """Whether a configuration key holds a secret (X509CertificatePassword, secret; flattened forms too)."""
+    return _colon_parts(key)[-1] in SECRET_KEYS
+
+
+def redact(value):
+    """Deep copy of a configuration with every secret value shown as MASK (null stays null)."""
+    if isinstance(value, dict):
+        result = OrderedDict()
+        for key, item in value.items():
+            if is_secret_key(key) and item is not None and not isinstance(item, dict):
+                result[key] = MASK
+            else:
+                result[key] = redact(item)
+        return result
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
 
 
 def is_loopback(host):
@@ -90,3 +205,36 @@ def windows_broker_subject(configured_name=None, machine_name=None):
     if configured_name:
         return str(configured_name)
     return "CN=%s" % machine_name if machine_name else None
+
+
+def _dns_covers(pattern, name):
+    if pattern == name:
+        return True
+    # RFC 6125: a wildcard matches exactly one left-most label.
+    return pattern.startswith("*.") and "." in name and name.split(".", 1)[1] == pattern[2:]
+
+
+def name_covered(name, dns_names=(), ip_addresses=(), common_name=None):
+    """Whether a certificate with these SAN DNS names and IP addresses (or, without any SAN, this CN) covers ``name``.
+
+    The rule clients apply: an IP address only by an IP SAN, a DNS name by an equal or one-label
+    wildcard SAN, ignoring case and a trailing dot.
+    """
+    text = str(name or "").strip().strip("[]")
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        address = None
+    ips = []
+    for value in ip_addresses or ():
+        try:
+            ips.append(ipaddress.ip_address(str(value)))
+        except ValueError:
+            continue
+    if address is not None:
+        return address in ips
+    text = text.rstrip(".").lower()
+    patterns = [str(n).rstrip(".").lower() for n in dns_names or ()]
+    if not patterns and not ips and common_name:
+        patterns = [str(common_name).rstrip(".").lower()]
+    return any(_dns_covers(p, text) for p in patterns)

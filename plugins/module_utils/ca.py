@@ -29,7 +29,7 @@ import datetime
 import os
 import stat
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, certs, fileio
 from ansible_collections.rtvs.remote.plugins.module_utils.certs import CertError
 
 try:
@@ -382,7 +382,7 @@ def run(params, check_mode=False, now=None):
         result["root"] = dict.fromkeys(result["root"])
     if INTERMEDIATE_CERT in result_plan.writes and check_mode:
         result["intermediate"] = dict.fromkeys(result["intermediate"])
-    lines = ["%s: %s\n" % (name, "******** (encrypted key)" if name.endswith(".key") else "new certificate")
+    lines = ["%s: %s\n" % (name, broker_rules.MASK + " (encrypted key)" if name.endswith(".key") else "new certificate")
              for name in sorted(result_plan.writes)]
     result["diff"] = {"before": "", "after": "".join(lines)}
     if check_mode or not result["changed"]:

@@ -35,17 +35,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import ipaddress
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks_tls
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, doctor_checks_tls
+from ansible_collections.rtvs.remote.plugins.module_utils.broker_rules import R_SUPPORTED_TEXT, ci_get
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 STATUSES = (FAIL, WARN, OK, SKIP)
 
 LINUX, WINDOWS, CONTROLLER = "linux", "windows", "controller"
-
-R_MIN = (3, 2)
-R_MAX = (3, 9)
 
 # Seed FAQ questions (Troubleshooting section of the seed document).
 FAQ_NOT_RESPONDING = "seed FAQ: The R server computer is not responding"
@@ -143,21 +142,6 @@ def parse_time(text):
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
     return moment.astimezone(datetime.timezone.utc)
-
-
-def parse_r_version(text):
-    """Major/minor of an R version as dpkg, the registry or /info/about print it: '4.2.2.20221110-2' -> (4, 2)."""
-    if text is None:
-        return None
-    match = re.search(r"(\d+)\.(\d+)", str(text).split(":", 1)[-1])
-    if not match:
-        return None
-    return int(match.group(1)), int(match.group(2))
-
-
-def r_in_range(version):
-    parsed = parse_r_version(version)
-    return parsed is not None and R_MIN <= parsed <= R_MAX
 
 
 def _fqdn(facts):
@@ -280,18 +264,20 @@ def check_certificate_name(facts):
 
 
 def _name_in_certificate(name, cert):
-    """String form of certs.covers() for summaries (used when a fact source did not say)."""
-    name = str(name or "").rstrip(".").lower()
-    candidates = [str(n).rstrip(".").lower() for n in cert.get("subject_alt_names") or []]
-    if not candidates:
-        match = re.search(r"CN=([^,]+)", cert.get("subject") or "")
-        candidates = [match.group(1).strip().lower()] if match else []
-    for pattern in candidates:
-        if pattern == name:
-            return True
-        if pattern.startswith("*.") and "." in name and name.split(".", 1)[1] == pattern[2:]:
-            return True
-    return False
+    """broker_rules.name_covered() on a certificate summary (for fact sources that did not say)."""
+    dns, ips = [], []
+    for entry in cert.get("subject_alt_names") or []:
+        (ips if _is_ip(entry) else dns).append(entry)
+    match = re.search(r"CN=([^,]+)", cert.get("subject") or "")
+    return broker_rules.name_covered(name, dns, ips, match.group(1).strip() if match else None)
+
+
+def _is_ip(text):
+    try:
+        ipaddress.ip_address(str(text).strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def check_certificate_expiry(facts):
@@ -386,13 +372,14 @@ def check_interpreters(facts):
         return ok("GET /interpreters as %s: %d interpreter(s): %s" % (
             interp.get("user"), interp["count"], ", ".join(interp.get("names") or [])))
     installs = _broker(facts, "r_installs")
-    if status == 200 and installs and not any(r_in_range(i.get("version")) for i in installs):
-        return (SKIP, "GET /interpreters as %s answered an empty list, as expected: no R in 3.2-3.9 is installed"
-                % interp.get("user"), "", "r_version")
+    if status == 200 and installs and not any(broker_rules.r_supported(i.get("version")) for i in installs):
+        return (SKIP, "GET /interpreters as %s answered an empty list, as expected: no R in %s is installed"
+                % (interp.get("user"), R_SUPPORTED_TEXT), "", "r_version")
     if status == 200:
         return fail(
             "GET /interpreters as %s answered an empty list" % interp.get("user"),
-            "Install R 3.2-3.9 registered with the package manager (Linux: r-base-core) and restart the broker.",
+            "Install R %s registered with the package manager (Linux: r-base-core) and restart the broker."
+            % R_SUPPORTED_TEXT,
         )
     if status in (401, 403):
         return fail(
@@ -402,14 +389,14 @@ def check_interpreters(facts):
         )
     return fail(
         "GET /interpreters as %s answered %s %s" % (interp.get("user"), status, interp.get("api_error") or interp.get("error") or ""),
-        "Read the broker log: 400 NoRInterpreters means no R 3.2-3.9 was found.",
+        "Read the broker log: 400 NoRInterpreters means no R %s was found." % R_SUPPORTED_TEXT,
     )
 
 
 # ---------------------------------------------------------------- Linux host checks
 
 
-def _linux_missing(facts):
+def _missing(facts):
     if not facts.get("broker"):
         return skip("no broker facts were gathered from the host")
     return None
@@ -418,7 +405,7 @@ def _linux_missing(facts):
 def check_rtvsd_installed(facts):
     svc = _broker(facts, "service")
     if svc is None:
-        return _linux_missing(facts) or skip("service facts missing")
+        return _missing(facts) or skip("service facts missing")
     if svc.get("installed"):
         return ok("unit %s installed (%s)" % (svc.get("name"), svc.get("unit_path")))
     return fail(
@@ -482,7 +469,7 @@ def check_rtvsd_active(facts):
 def check_config_parses(facts):
     cfg = _broker(facts, "config")
     if cfg is None:
-        return _linux_missing(facts) or skip("config facts missing")
+        return _missing(facts) or skip("config facts missing")
     if not cfg.get("exists"):
         if facts.get("platform") == WINDOWS:
             return warn("%s does not exist; the broker runs on its defaults" % cfg.get("path"),
@@ -535,7 +522,7 @@ def check_config_password(facts):
 def check_pfx_exists(facts):
     pfx = _broker(facts, "pfx")
     if pfx is None:
-        return _linux_missing(facts) or skip("PFX facts missing")
+        return _missing(facts) or skip("PFX facts missing")
     if not _broker(facts, "config", "parsed"):
         return skip("config not readable, so the PFX path is unknown")
     if not pfx.get("path"):
@@ -557,7 +544,8 @@ def check_pfx_opens(facts):
     if pfx.get("opens"):
         return ok("%s opens with the configured password" % pfx["path"])
     return fail(
-        "%s does not open with X509CertificatePassword from the config: %s" % (pfx["path"], pfx.get("error")),
+        # the one wording of pkcs12.open_pfx, which names the file and the password it tried
+        pfx.get("error") or "%s does not open with the configured X509CertificatePassword" % pfx["path"],
         "Set security.X509CertificatePassword to the PFX's password (rtvs_pfx_password) or rebuild the PFX with it.",
     )
 
@@ -603,7 +591,7 @@ def check_pfx_readable(facts):
 def check_pam_service(facts):
     pam = _broker(facts, "pam")
     if pam is None:
-        return _linux_missing(facts) or skip("PAM facts missing")
+        return _missing(facts) or skip("PAM facts missing")
     if pam.get("exists"):
         return ok("%s exists" % pam.get("path"))
     return fail(
@@ -672,18 +660,18 @@ def _r_label(install):
 def check_r_installed(facts):
     installs = _broker(facts, "r_installs")
     if installs is None:
-        return (_linux_missing(facts) if facts.get("platform") == LINUX else _windows_missing(facts)) \
+        return _missing(facts) \
             or skip("R facts missing")
     if installs:
         return ok("R registered: %s" % ", ".join(_r_label(i) for i in installs))
     if facts.get("platform") == LINUX:
         return fail(
             "no R registered in /var/lib/dpkg/status (r-base-core or microsoft-r-open-mro*), which is where the broker looks",
-            "Install R 3.2-3.9 as a package (r-base-core) and restart rtvsd.",
+            "Install R %s as a package (r-base-core) and restart rtvsd." % R_SUPPORTED_TEXT,
         )
     return fail(
         "no R registered under HKLM\\SOFTWARE\\R-core",
-        "Install R 3.2-3.9 (CRAN R for Windows or Microsoft R Open) and restart the broker.",
+        "Install R %s (CRAN R for Windows or Microsoft R Open) and restart the broker." % R_SUPPORTED_TEXT,
     )
 
 
@@ -691,12 +679,12 @@ def check_r_version(facts):
     installs = _broker(facts, "r_installs") or []
     if not installs:
         return skip("no R installed")
-    good = [i for i in installs if r_in_range(i.get("version"))]
+    good = [i for i in installs if broker_rules.r_supported(i.get("version"))]
     if good:
-        return ok("R in the broker's 3.2-3.9 range: %s" % ", ".join(_r_label(i) for i in good))
-    evidence = "no R in the broker's 3.2-3.9 range (found %s); the broker rejects R 4.x" % ", ".join(
-        _r_label(i) for i in installs)
-    fix = "Install an R 3.x (3.2-3.9) next to it; RTVS is unsupported and never accepted R 4."
+        return ok("R in the broker's %s range: %s" % (R_SUPPORTED_TEXT, ", ".join(_r_label(i) for i in good)))
+    evidence = "no R in the broker's %s range (found %s); the broker rejects R 4.x" % (
+        R_SUPPORTED_TEXT, ", ".join(_r_label(i) for i in installs))
+    fix = "Install an R 3.x (%s) next to it; RTVS is unsupported and never accepted R 4." % R_SUPPORTED_TEXT
     if _opt(facts, "require_supported_r"):
         return fail(evidence, fix)
     return warn(evidence, fix)
@@ -705,7 +693,7 @@ def check_r_version(facts):
 def check_port_listening(facts):
     listen = _broker(facts, "listening")
     if listen is None:
-        return _linux_missing(facts) or skip("socket facts missing")
+        return _missing(facts) or skip("socket facts missing")
     if listen.get("listening"):
         return ok("TCP %s listening on %s" % (listen.get("port"), ", ".join(listen.get("addresses") or [])))
     return fail(
@@ -719,7 +707,7 @@ def check_firewall(facts):
         return _check_windows_firewall(facts)
     ufw = _broker(facts, "ufw")
     if ufw is None:
-        return _linux_missing(facts) or skip("firewall facts missing")
+        return _missing(facts) or skip("firewall facts missing")
     if not ufw.get("installed"):
         return ok("ufw not installed; no host firewall rules read")
     if not ufw.get("enabled"):
@@ -735,7 +723,7 @@ def check_firewall(facts):
 def check_broker_log(facts):
     logs = _broker(facts, "logs")
     if logs is None:
-        return (_linux_missing(facts) if facts.get("platform") == LINUX else _windows_missing(facts)) \
+        return _missing(facts) \
             or skip("log facts missing")
     newest = logs.get("newest")
     if logs.get("skipped"):  # a link or a file of another account where the broker writes its logs
@@ -760,26 +748,10 @@ def check_broker_log(facts):
 # added by the doctor role (the NetBIOS name, from the module's default certificate_subject).
 
 
-def ci_get(mapping, *path):
-    """Case-insensitive nested lookup: the broker reads its JSON keys case-insensitively."""
-    for key in path:
-        if not isinstance(mapping, dict):
-            return None
-        lowered = dict((str(k).lower(), v) for k, v in mapping.items())
-        mapping = lowered.get(key.lower())
-    return mapping
-
-
-def _windows_missing(facts):
-    if not facts.get("broker"):
-        return skip("no broker facts were gathered from the host")
-    return None
-
-
 def _service_check(facts, key, what, fix_install):
     svc = _broker(facts, "services", key)
     if svc is None:
-        return _windows_missing(facts) or skip("service facts missing")
+        return _missing(facts) or skip("service facts missing")
     name = svc.get("name") or key
     if not svc.get("exists"):
         return fail("%s (%s) is not installed" % (what, name), fix_install)
@@ -821,7 +793,7 @@ def check_win_seclogon(facts):
 def check_win_dotnet(facts):
     dotnet = _broker(facts, "dotnet")
     if dotnet is None:
-        return _windows_missing(facts) or skip(".NET facts missing")
+        return _missing(facts) or skip(".NET facts missing")
     release = dotnet.get("release")
     minimum = dotnet.get("minimum_release") or 394254
     if release is not None and int(release) >= int(minimum):
@@ -835,7 +807,7 @@ def check_win_dotnet(facts):
 def check_win_vcruntime(facts):
     vc = _broker(facts, "vc_runtime")
     if vc is None:
-        return _windows_missing(facts) or skip("VC++ facts missing")
+        return _missing(facts) or skip("VC++ facts missing")
     if vc.get("installed"):
         return ok("Visual C++ 2015+ x64 runtime %s" % (vc.get("version") or "installed"))
     return fail(
@@ -852,7 +824,7 @@ def _inbound_allow(rule):
 def _check_windows_firewall(facts):
     rules = _broker(facts, "firewall_rules")
     if rules is None:
-        return _windows_missing(facts) or skip("firewall facts missing")
+        return _missing(facts) or skip("firewall facts missing")
     port = _port(facts)
     blocking = [r for r in rules if r.get("enabled") and str(r.get("direction") or "").lower() == "in"
                 and str(r.get("action") or "").lower() == "block"]
@@ -881,10 +853,8 @@ def _check_windows_firewall(facts):
 def _windows_broker_subject(facts):
     """The Subject the broker looks for: X509CertificateName, else CN=<NetBIOS name>."""
     configured = ci_get(_broker(facts, "config", "content"), "security", "X509CertificateName")
-    if configured:
-        return configured
-    machine = _broker(facts, "machine_name")
-    return "CN=%s" % machine if machine else _broker(facts, "certificate_subject")
+    return (broker_rules.windows_broker_subject(configured, _broker(facts, "machine_name"))
+            or _broker(facts, "certificate_subject"))
 
 
 def _windows_certificates(facts):
@@ -909,7 +879,7 @@ def _windows_certificate_file(facts):
 
 def check_win_certificate_present(facts):
     if _broker(facts, "certificates") is None:
-        return _windows_missing(facts) or skip("certificate facts missing")
+        return _missing(facts) or skip("certificate facts missing")
     subject = _windows_broker_subject(facts)
     if _windows_certificate_file(facts):
         return ok("the config loads a certificate file: %s" % _windows_certificate_file(facts))
@@ -977,7 +947,7 @@ def check_win_key_readable(facts):
 def check_win_config_certificate(facts):
     cfg = _broker(facts, "config")
     if cfg is None:
-        return _windows_missing(facts) or skip("config facts missing")
+        return _missing(facts) or skip("config facts missing")
     if cfg.get("exists") and not cfg.get("parsed"):
         return skip("config does not parse (see config_parses)")
     if _windows_certificate_file(facts):
@@ -1055,7 +1025,7 @@ CHECKS = [
     Check("allowed_users", "Allowed users have passwords and home folders", (LINUX,), [FAQ_401, rtvs_issue(3334)],
           check_allowed_users, after=("allowed_group",)),
     Check("r_installed", "R installed and registered", _BOTH, [FAQ_404, rtvs_issue(4358)], check_r_installed),
-    Check("r_version", "R in the supported 3.2-3.9 range", _BOTH, [rtvs_issue(4380), rtvs_issue(4358)], check_r_version,
+    Check("r_version", "R in the supported %s range" % R_SUPPORTED_TEXT, _BOTH, [rtvs_issue(4380), rtvs_issue(4358)], check_r_version,
           after=("r_installed",)),
     # Network
     Check("port_listening", "Broker port listening on the host", (LINUX,), [FAQ_SERVICE_NOT_RUNNING], check_port_listening,
@@ -1146,23 +1116,6 @@ def evaluate(facts):
         "failed": [r["id"] for r in results if r["status"] == FAIL],
         "warnings": [r["id"] for r in results if r["status"] == WARN],
         "checks": results,
-    }
-
-
-def evaluate_all(hosts_facts):
-    """{host: facts} -> {"status", "hosts": {host: report}, "failed_hosts": [...]} (JSON-able)."""
-    reports = {}
-    for host in sorted(hosts_facts):
-        facts = dict(hosts_facts[host])
-        facts["host"] = host
-        reports[host] = evaluate(facts)
-    failed = [h for h, r in reports.items() if r["status"] == FAIL]
-    warned = [h for h, r in reports.items() if r["status"] == WARN]
-    return {
-        "status": FAIL if failed else (WARN if warned else OK),
-        "failed_hosts": failed,
-        "warned_hosts": warned,
-        "hosts": reports,
     }
 
 

@@ -28,9 +28,10 @@ import os
 import re
 import stat
 
-from ansible_collections.rtvs.remote.plugins.module_utils import host_readers, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, host_readers, linux_plan, posix_access
 
 UFW = "/usr/sbin/ufw"
+UFW_RULES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")
 UNIT_PATTERN = re.compile(r"([^/]+\.(?:service|scope))$")
 
 
@@ -190,6 +191,26 @@ def key_access_pending(params):
     return {"pending": bool(result["changed"]), "reason": None}
 
 
+# ---------------------------------------------------------------- ufw
+
+
+def ufw_rules(root):
+    """ufw's saved rules as 'action proto port source direction' ('allow tcp 5444 10.0.0.0/8 in'), both files."""
+    rules = []
+    for path in UFW_RULES:
+        try:
+            text = root.read_text(path)
+        except (IOError, OSError):
+            continue
+        for line in text.splitlines():
+            # ### tuple ### <action> <proto> <dport> <dst> <sport> <src> <direction> [comment=...]
+            if line.startswith("### tuple ###"):
+                parts = line[len("### tuple ###"):].split()
+                if len(parts) >= 7:
+                    rules.append(" ".join([parts[0], parts[1], parts[2], parts[5], parts[6]]))
+    return rules
+
+
 # ---------------------------------------------------------------- sockets
 
 
@@ -243,9 +264,58 @@ def port_listeners(root, port):
 # ---------------------------------------------------------------- everything
 
 
-def gather(params, root="/", systemctl=None):
-    """The module result for rtvs.remote.linux_host_state."""
+def _with_desired(params):
+    """The options to read, completed from ``desired`` (the role's desired state) when it is given."""
+    desired = params.get("desired")
+    if not desired:
+        return dict(params)
+    if not isinstance(desired, dict):
+        raise StateError("desired must be a dict (the role's linux_broker_desired)")
+    merged = dict(params)
+    daemon = desired.get("daemon") or {}
+    packages = list(params.get("packages") or [])
+    for name in [linux_plan.R_PACKAGE, linux_plan.CRYPTOGRAPHY, linux_plan.DAEMON_PACKAGE] + list(
+            daemon.get("extra_packages") or []):
+        if name not in packages:
+            packages.append(name)
+    merged["packages"] = packages
+    merged["service_account"] = params.get("service_account") or desired.get("service_account")
+    group = desired.get("allowed_group")
+    groups = list(params.get("groups") or [])
+    merged["groups"] = groups + ([group] if group and group not in groups else [])
+    merged["users_group"] = params.get("users_group") or group
+    pfx_path = (desired.get("pfx") or {}).get("path")
+    dropin = (desired.get("dropin") or {}).get("path")
+    paths = list(params.get("paths") or [])
+    wanted = [f["path"] for f in desired.get("folders") or []] + [p for p in (dropin, pfx_path) if p]
+    wanted += [linux_plan.CRAN_SOURCES, os.path.dirname(pfx_path) if pfx_path else None,
+               os.path.dirname(dropin) if dropin else None]
+    for path in wanted:
+        if path and path not in paths:
+            paths.append(path)
+    merged["paths"] = paths
+    if pfx_path and not params.get("key_access"):
+        merged["key_access"] = {"paths": [pfx_path], "account": merged["service_account"], "method": "group",
+                                "owner": "root"}
+    if not params.get("service") and desired.get("service"):
+        merged["service"] = desired["service"]
+    if params.get("port") is None and desired.get("port") is not None:
+        merged["port"] = int(desired["port"])
+    return merged
+
+
+def r_candidate(apt_cache):
+    """The version apt would install for r-base-core ('Candidate:' of apt-cache policy), '' when none."""
+    if apt_cache is None:
+        return ""
+    match = re.search(r"Candidate:\s*([^\s(]+)", apt_cache(["policy", linux_plan.R_PACKAGE]) or "")
+    return match.group(1) if match and match.group(1) != "(none)" else ""
+
+
+def gather(params, root="/", systemctl=None, apt_cache=None):
+    """The module result for rtvs.remote.linux_host_state (with ``plan`` when ``desired`` is given)."""
     host = host_readers.Root(root)
+    params = _with_desired(params)
     port = params.get("port")
     if port is not None and not 0 < int(port) < 65536:
         raise StateError("port must be 1-65535 (now %s)" % port)
@@ -261,10 +331,23 @@ def gather(params, root="/", systemctl=None):
         "paths": path_facts(host, params.get("paths")),
         "ufw": host.exists(UFW),
         "ufw_enabled": ufw_enabled(host),
+        "ufw_rules": ufw_rules(host),
         "listeners": port_listeners(host, int(port)) if port is not None else [],
     }
     if params.get("key_access"):
         state["key_access"] = key_access_pending(params["key_access"])
     if params.get("service"):
         state["service"] = host_readers.service_facts(host, params["service"], systemctl)
-    return {"changed": False, "state": state}
+    result = {"changed": False, "state": state, "r_supported_range": broker_rules.R_SUPPORTED_TEXT}
+    desired = params.get("desired")
+    if desired:
+        r_want = desired.get("r") or {}
+        # apt's candidate only matters when R is to be installed from the distribution without a pin
+        if (r_want.get("install") and r_want.get("source", "distro") == "distro" and not r_want.get("version")
+                and linux_plan.R_PACKAGE not in state["packages"]):
+            state["r_candidate"] = r_candidate(apt_cache)
+        try:
+            result["plan"] = linux_plan.plan(desired, state)
+        except (linux_plan.PlanError, KeyError, TypeError) as exc:
+            raise StateError("desired: %s" % exc)
+    return result

@@ -28,7 +28,7 @@ __metaclass__ = type
 import hashlib
 import hmac
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, fileio, password_rules, pfx_password
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, certs, fileio, password_rules, pfx_password
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover
     HAS_CRYPTOGRAPHY = False
 
 ENCRYPTIONS = ("compat", "modern")
+REPLACE_FIX = "give the password it was made with, or set force: true to replace it"
 DEFAULT_ITERATIONS = 2048
 
 
@@ -343,34 +344,72 @@ class Contents(object):
         self.info = info
 
 
-def open_pfx(data, password, option="path"):
-    """Open PFX bytes with password; raise PfxMalformed or PfxWrongPassword naming ``option``."""
+# The one set of messages for a PFX that does not open; every caller adds its own fix.
+PFX_UNREADABLE = "cannot read %(what)s (%(detail)s)"
+PFX_NO_LIBRARY = "cannot open %(what)s: the Python cryptography library is missing on this machine"
+PFX_MALFORMED = "%(what)s is not a PKCS#12 (PFX) file: %(detail)s"
+PFX_WRONG_PASSWORD = "%(what)s does not open with %(password)s (wrong password, or not the file it was made with)"
+PFX_DAMAGED = "%(what)s is damaged or uses unsupported algorithms (%(detail)s)"
+PFX_INCOMPLETE = "%(what)s must hold both the private key and the certificate"
+
+
+def _pfx_message(template, fix, **values):
+    text = template % values
+    return "%s; %s" % (text, fix) if fix else text
+
+
+def _load(data, secret):
+    """(key, cert, chain, friendly_name) with what this cryptography has (load_pkcs12 needs 36+)."""
+    if hasattr(_pkcs12, "load_pkcs12"):
+        loaded = _pkcs12.load_pkcs12(data, secret)
+        cert = loaded.cert.certificate if loaded.cert is not None else None
+        name = loaded.cert.friendly_name if loaded.cert is not None else None
+        return loaded.key, cert, [c.certificate for c in loaded.additional_certs], name
+    key, cert, chain = _pkcs12.load_key_and_certificates(data, secret)
+    return key, cert, list(chain or []), None
+
+
+def open_pfx(data, password, option="path", fix="", password_name="password", require_key_and_cert=False):
+    """Open PFX bytes with password -> Contents; the one way every module and fact reader opens a PFX.
+
+    Raises PfxMalformed or PfxWrongPassword with the messages above, naming ``option`` and ending
+    with the caller's ``fix``; the password is never part of a message.
+    """
+    if not HAS_CRYPTOGRAPHY:
+        raise PfxError(_pfx_message(PFX_NO_LIBRARY, fix, what=option))
     try:
         info = inspect(data)
     except PfxMalformed as exc:
-        raise PfxMalformed("%s is not a PKCS#12 (PFX) file: %s" % (option, exc))
+        raise PfxMalformed(_pfx_message(PFX_MALFORMED, fix, what=option, detail=exc))
     except RecursionError:
-        raise PfxMalformed("%s is not a PKCS#12 (PFX) file: its ASN.1 is nested too deeply; set force: true to "
-                           "replace it" % option)
-    verified = mac_verifies(info, password)
+        raise PfxMalformed(_pfx_message(PFX_MALFORMED, fix, what=option, detail="its ASN.1 is nested too deeply"))
+    # an empty password has two encodings (none, or an empty BMPString) that the loader both tries
+    verified = mac_verifies(info, password) if password else None
+    wrong = _pfx_message(PFX_WRONG_PASSWORD, fix, what=option, password=password_name)
     if verified is False:
-        raise PfxWrongPassword(
-            "%s exists but password does not open it; give the password it was made with, "
-            "or set force: true to replace it" % option
-        )
+        raise PfxWrongPassword(wrong)
     try:
-        loaded = _pkcs12.load_pkcs12(data, password.encode("utf-8") if password else None)
-    except ValueError as exc:
+        key, cert, chain, name = _load(data, password.encode("utf-8") if password else None)
+    except (ValueError, TypeError) as exc:
         if verified is None:
-            raise PfxWrongPassword(
-                "%s could not be opened with password (%s); give the right password, or set force: true to replace it"
-                % (option, exc)
-            )
-        raise PfxMalformed("%s is damaged or uses unsupported algorithms (%s); set force: true to replace it" % (option, exc))
-    cert = loaded.cert.certificate if loaded.cert is not None else None
-    name = loaded.cert.friendly_name if loaded.cert is not None else None
-    chain = [c.certificate for c in loaded.additional_certs]
-    return Contents(loaded.key, cert, chain, name.decode("utf-8", "replace") if name else None, profile(info), info)
+            raise PfxWrongPassword(wrong)
+        detail = str(exc).split("\n", 1)[0]
+        if password and password in detail:  # never echo the password
+            detail = "unreadable content"
+        raise PfxMalformed(_pfx_message(PFX_DAMAGED, fix, what=option, detail=detail))
+    if require_key_and_cert and (key is None or cert is None):
+        raise PfxMalformed(_pfx_message(PFX_INCOMPLETE, fix, what=option))
+    return Contents(key, cert, chain, name.decode("utf-8", "replace") if name else None, profile(info), info)
+
+
+def read_pfx(path, password, fix="", password_name="password", require_key_and_cert=False):
+    """open_pfx() of the file at ``path``; an unreadable file raises PfxError with the same wording."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise PfxError(_pfx_message(PFX_UNREADABLE, fix, what=path, detail=exc.strerror or exc))
+    return open_pfx(data, password, path, fix, password_name, require_key_and_cert)
 
 
 def _der(cert):
@@ -417,10 +456,10 @@ def _describe(contents):
         lines.append("certificate: %s (sha256 %s)" % (certs.windows_name(contents.cert.subject),
                                                       certs.fingerprint_sha256(contents.cert)))
     lines.append("chain: %s" % (", ".join(certs.fingerprint_sha256(c) for c in contents.chain) or "(none)"))
-    lines.append("privatekey: ********")
+    lines.append("privatekey: %s" % broker_rules.MASK)
     lines.append("friendly_name: %s" % (contents.friendly_name or ""))
     lines.append("encryption: %s" % contents.encryption)
-    lines.append("password: ********")
+    lines.append("password: %s" % broker_rules.MASK)
     return "\n".join(lines) + "\n"
 
 
@@ -493,7 +532,7 @@ def run(params, check_mode=False):
         reasons.append("missing")
     else:
         try:
-            current = open_pfx(existing, password)
+            current = open_pfx(existing, password, fix=REPLACE_FIX)
         except PfxError as exc:
             if not params.get("force"):
                 raise

@@ -80,6 +80,18 @@ options:
       - Turn off only when the PFX is written later in the same play.
     type: bool
     default: true
+  allowed_group_pending:
+    description:
+      - The group in C(security.allowedGroup) is created later in the same run (a check run on a new host plans it).
+        Validation then counts it as existing and lists it in RV(pending) instead of failing.
+    type: bool
+    default: false
+  r_pending:
+    description:
+      - R is installed later in the same run; C(lib/libR.so) below each interpreter's C(basePath) is not looked for,
+        and RV(pending) says so.
+    type: bool
+    default: false
   mode:
     description:
       - Permissions of the file. It holds the PFX password, so keep it unreadable by others.
@@ -136,6 +148,12 @@ attributes_changed:
   type: list
   elements: str
   sample: ["mode"]
+pending:
+  description: What validation took on trust because O(allowed_group_pending) or O(r_pending) says this run creates it.
+  returned: success, O(platform=linux)
+  type: list
+  elements: str
+  sample: ["security.allowedGroup: group 'rtvs-users' does not exist yet; this run creates it"]
 errors:
   description: Validation errors, each naming the key and the fix.
   returned: failure

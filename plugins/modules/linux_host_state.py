@@ -84,12 +84,26 @@ options:
   service:
     description: systemd unit name without C(.service) whose state to report.
     type: str
+  desired:
+    description:
+      - The state rtvs.remote.linux_broker wants (its C(linux_broker_desired)). When given, the module also returns
+        RV(plan), and completes O(packages), O(groups), O(users_group), O(paths), O(key_access), O(service) and
+        O(port) from it.
+      - "Keys: C(check_mode), C(r) (C(install), C(source), C(version), C(require_supported)), C(daemon) (C(install),
+        C(package), C(version), C(extra_packages)), C(service_account), C(allowed_group), C(folders) (list of
+        C(path), C(owner), C(group), C(mode)), C(dropin) (C(path), C(checksum), C(owner), C(group), C(mode)),
+        C(pfx) (C(path), C(checksum) of the controller's PFX, C(validate)), C(firewall), C(service), C(port), C(health_check),
+        C(certificate_source), C(allowed_sources)."
+      - Without a pinned version, R not installed and the distribution as source, C(apt-cache policy r-base-core)
+        is asked for the candidate version (read-only).
+    type: dict
 notes:
   - Run it with C(become) so C(/etc/shadow) can be read; without it every entry of O(users) with a password
     hash is reported as differing.
   - When the task runs on the controller (C(delegate_to=localhost) or connection C(local)) without become, this
     module's code runs inside the controller's own Python process instead of a separate module process (faster,
     same arguments and results); the environment variable C(RTVS_REMOTE_INPROCESS=0) turns that off.
+  - The decisions live in the collection's C(linux_plan) module_utils (pure Python, unit-tested truth tables).
 """
 
 EXAMPLES = r"""
@@ -111,6 +125,24 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+plan:
+  description:
+    - For each step of rtvs.remote.linux_broker whether it is to do and why, from O(desired) and the state read.
+    - C(todo) maps each step (C(packages), C(daemon), C(service_group), C(service_user), C(pfx_copy), C(key_access),
+      C(allowed_group), C(users), C(folders), C(config), C(firewall), C(dropin), C(service) ...) and each task file
+      (C(file_r), C(file_daemon) ...) to a bool. C(pending) lists the steps that would change the host, with why;
+      C(errors) the host checks that stop the run; C(warnings); C(r) the R version and whether the broker accepts it;
+      C(config) what broker_config is told (C(allowed_group_pending), C(r_pending), C(validate_certificate));
+      C(folders) the folders to fix.
+  returned: when O(desired) is set
+  type: dict
+  sample: {todo: {packages: false, users: true, file_users: true}, pending: ["users: differ: alice"], errors: [],
+           warnings: [], r: {version: 3.6.3-1, supported: true, range: 3.2-3.9}}
+r_supported_range:
+  description: The R versions the RTVS broker accepts, as text (the rule is defined once in the collection).
+  returned: always
+  type: str
+  sample: 3.2-3.9
 state:
   description: The host's state.
   returned: always
@@ -171,9 +203,10 @@ from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs,
 
 
 def gather(params, check_mode=False):
-    """Read the state (read-only: check mode is the same)."""
+    """Read the state and plan (read-only: check mode is the same)."""
     del check_mode
-    return host_state.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"))
+    return host_state.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
+                             apt_cache=module_runner.command_runner("apt-cache", missing=""))
 
 
 ENTRY = module_runner.Entry("linux_host_state", gather, refusals=(host_state.StateError,))

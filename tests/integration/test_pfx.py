@@ -133,7 +133,7 @@ def test_wrong_password_fails_and_leaves_the_file_until_force(playbook, work):
     for check in (True, False):
         result = _apply(playbook, work, password="another-password", extra_args=["--check"] if check else [])
         assert result.rc != 0, result
-        assert "path exists but password does not open it" in result.stdout and "force: true" in result.stdout
+        assert "path does not open with password" in result.stdout and "force: true" in result.stdout
         assert snapshot([work / "broker.pfx"]) == before
     result = _apply(playbook, work, password="another-password", force=True, backup=True)
     assert result.rc == 0 and "existing file cannot be opened and force is set" in result.stdout, result

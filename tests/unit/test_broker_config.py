@@ -306,7 +306,7 @@ def test_linux_host_checks(tmp_path):
     assert "does not open" in checks["open_certificate"](pfx, "wrong")
     assert "cannot read" in checks["open_certificate"](str(tmp_path / "missing.pfx"), "right")
     (tmp_path / "junk.pfx").write_bytes(b"junk")
-    assert "does not open" in checks["open_certificate"](str(tmp_path / "junk.pfx"), "right")
+    assert "is not a PKCS#12" in checks["open_certificate"](str(tmp_path / "junk.pfx"), "right")
     os.makedirs(str(tmp_path / "R" / "lib"))
     assert checks["libr_exists"](str(tmp_path / "R")) is False
     (tmp_path / "R" / "lib" / "libR.so").write_bytes(b"")
@@ -314,3 +314,30 @@ def test_linux_host_checks(tmp_path):
     assert checks["group_exists"]("root") is True
     assert checks["group_exists"]("no-such-group-rtvs") is False
     assert "open_certificate" not in bc.linux_host_checks(validate_certificate=False)
+
+
+# ---------------------------------------------------------------- keys written as 'a:b'
+
+
+def test_flattened_password_is_masked_validated_and_updated_in_place(tmp_path):
+    existing = '{"urls": "https://0.0.0.0:5444", "security:X509CertificatePassword": "old", "security:secret": "s"}'
+    red = bc.redact(bc.parse(existing))
+    assert red["security:X509CertificatePassword"] == bc.REDACTED and red["security:secret"] == bc.REDACTED
+    errors = bc.validate(bc.parse(existing), bc.LINUX, {})
+    assert any("security.secret" in e for e in errors)  # the flattened secret is seen
+    assert not any("X509CertificateFile is not set" in e for e in
+                   bc.validate(bc.parse('{"security:X509CertificateFile": "/etc/rtvs/b.pfx"}'), bc.LINUX, {}))
+    config = bc.merge(existing, bc.with_certificate_password({}, "new"))
+    assert config["security:X509CertificatePassword"] == "new" and "security" not in config
+    assert bc.validate(bc.parse('{"security": {"allowedGroup": "a"}, "security:allowedGroup": "b"}'), bc.LINUX, {})
+
+
+def test_pending_group_and_r_are_reported_not_failed():
+    config = bc.parse('{"security": {"allowedGroup": "rtvs-nonexistent-group", "X509CertificateFile": "/x.pfx"},'
+                      ' "r": {"interpreters": {"0": {"name": "R", "basePath": "/nonexistent/R"}}}}')
+    strict = bc.validate(config, bc.LINUX, bc.linux_host_checks(False))
+    assert len(strict) == 2
+    lenient = bc.validate(config, bc.LINUX, bc.linux_host_checks(False, "rtvs-nonexistent-group", True))
+    assert lenient == []
+    notes = bc.pending_notes(config, "rtvs-nonexistent-group", True)
+    assert len(notes) == 2 and "creates it" in notes[0] and "installs it" in notes[1]

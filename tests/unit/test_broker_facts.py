@@ -207,14 +207,14 @@ def test_pfx_without_password_opens_with_null(host):
 
 def test_mismatched_key_and_missing_key(host, monkeypatch):
     # cryptography refuses to write a PFX whose key does not match, so hand the loader's answer in.
-    real = bf.pkcs12.load_key_and_certificates
+    real = bf.pkcs12._load
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     def mismatched(data, password):
-        _key, cert, extra = real(data, password)
-        return other, cert, extra
+        _key, cert, extra, name = real(data, password)
+        return other, cert, extra, name
 
-    monkeypatch.setattr(bf.pkcs12, "load_key_and_certificates", mismatched)
+    monkeypatch.setattr(bf.pkcs12, "_load", mismatched)
     assert gather(host)["pfx"]["key_matches"] is False
     monkeypatch.undo()
     write(host, "/etc/rtvs/rtvsd.pfx", _pfx(no_key=True))
@@ -431,8 +431,8 @@ class _Cryptography38(object):
 def test_certificate_summary_on_old_cryptography():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cert = certs.build_certificate(key, FQDN, ["192.0.2.7"])
-    modern = bf.certificate_summary(cert)
-    old = bf.certificate_summary(_Cryptography38(cert))
+    modern = certs.summary(cert)
+    old = certs.summary(_Cryptography38(cert))
     assert old == modern
 
 
