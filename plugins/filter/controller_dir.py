@@ -12,17 +12,7 @@ import subprocess
 
 from ansible.errors import AnsibleFilterError
 
-
-def _git_work_tree(path):
-    """The nearest folder at or above path (existing or not) that holds .git (a folder or a worktree file)."""
-    current = path
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
+from ansible_collections.rtvs.remote.plugins.module_utils import fileio
 
 
 def controller_dir_exposure(path, git="git"):
@@ -30,7 +20,7 @@ def controller_dir_exposure(path, git="git"):
     if not isinstance(path, str) or not path:
         raise AnsibleFilterError("controller_dir_exposure: the folder must be a non-empty path, got %r" % (path,))
     folder = os.path.abspath(os.path.expanduser(path))
-    tree = _git_work_tree(folder)
+    tree = fileio.git_work_tree(folder)
     if tree is None:
         return ""
     relative = os.path.relpath(folder, tree)

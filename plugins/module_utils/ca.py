@@ -52,23 +52,11 @@ def default_dir(environ=None):
     return os.path.join(base, "rtvs-remote", "ca")
 
 
-def repository_of(path):
-    """The nearest folder at or above ``path`` holding a .git entry (a work tree), else None."""
-    current = os.path.abspath(path)
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
-
-
 def check_folder(path, allow_in_repository=False, euid=None):
     """Refuse an unsafe CA folder. Returns 'missing', 'ok' or 'mode' (exists, mode to tighten to 0700)."""
     euid = os.geteuid() if euid is None else euid
     if not allow_in_repository:
-        repo = repository_of(path)
+        repo = fileio.git_work_tree(path)
         if repo is not None:
             raise CertError(
                 "path %s is inside the git work tree %s, where the CA key would be committed with the inventory; "

@@ -436,3 +436,15 @@ def private_file_problem(path, option, owners, allowed_mode=0o600, fix=None):
         return "%s %s has mode %04o: group or other could read or change this private key; %s" % (
             option, path, stat.S_IMODE(st.st_mode), fix)
     return None
+
+
+def git_work_tree(path):
+    """The nearest folder at or above ``path`` (existing or not) holding a .git entry (a work tree), else None."""
+    current = os.path.abspath(path)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
