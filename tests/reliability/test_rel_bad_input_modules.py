@@ -53,8 +53,8 @@ def test_config_pointing_at_a_pfx_without_private_key_is_refused(playbook, host)
     before = snapshot(_files(host))
     result = _config(playbook, host, host / "certonly.pfx")
     assert result.rc != 0, result
-    assert ("%s must hold both the private key and the certificate; rebuild it with rtvs.remote.pfx"
-            % (host / "certonly.pfx")) in result.stdout, result
+    assert ("%s must hold both the private key and the certificate" % (host / "certonly.pfx")) in result.stdout, result
+    assert "rebuild it with rtvs.remote.pfx" in result.stdout, result
     assert snapshot(_files(host)) == before
     assert not [p for p in os.listdir(host) if p.endswith(".bak") or p.endswith(".tmp")]
 
@@ -63,8 +63,9 @@ def test_config_with_a_missing_certificate_path_is_refused(playbook, host):
     before = snapshot(_files(host))
     result = _config(playbook, host, host / "absent.pfx")
     assert result.rc != 0, result
-    assert ("cannot read %s (No such file or directory); create it with rtvs.remote.pfx or fix the path"
+    assert ("security.X509CertificateFile: cannot read %s (No such file or directory)"
             % (host / "absent.pfx")) in result.stdout, result
+    assert "rtvs.remote.pfx" in result.stdout, result
     assert snapshot(_files(host)) == before
 
 
