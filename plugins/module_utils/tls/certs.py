@@ -439,3 +439,79 @@ def check_validity(cert, option, now=None):
         )
     if not_after(cert) <= now:
         raise CertError("%s expired on %s; renew it and point %s at the new certificate" % (option, iso(not_after(cert)), option))
+
+
+def validate_provided(certs, key, fqdn, subject_alt_names=None, now=None, cert_option="provided_certificate", key_option="provided_privatekey"):
+    """Refuse a user-supplied certificate/key that the broker cannot serve for ``fqdn``.
+
+    Returns a list of warnings (for example: CN differs from the FQDN, which the
+    Windows broker's default Subject lookup would not find).
+    """
+    now = now or utcnow()
+    leaf = certs[0]
+    dns, ips = wanted_names(fqdn, subject_alt_names)
+    missing = [n for n in dns + [str(ip) for ip in ips] if not covers(leaf, n)]
+    if missing:
+        have_dns, have_ips = certificate_names(leaf)
+        raise CertError(
+            "%s does not cover %s (it names %s); issue a certificate whose SubjectAltName includes them, "
+            "or correct fqdn/subject_alt_names"
+            % (cert_option, ", ".join(missing), ", ".join(have_dns + [str(i) for i in have_ips]) or "no SubjectAltName")
+        )
+    check_validity(leaf, cert_option, now)
+    check_key_strength(key, key_option)
+    if not key_matches(leaf, key):
+        raise CertError(
+            "%s does not belong to %s (their public keys differ); give the key the certificate was issued for"
+            % (key_option, cert_option)
+        )
+    if not has_server_auth(leaf):
+        raise CertError(
+            "%s lacks the serverAuth extended key usage, so TLS clients reject it; issue it with extendedKeyUsage=serverAuth"
+            % cert_option
+        )
+    warnings = []
+    if leaf.subject != x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, fqdn.strip())]):
+        warnings.append(
+            "%s has Subject %r, not 'CN=%s'; the Windows broker finds its certificate by exact Subject, "
+            "so set X509CertificateName to %r there" % (cert_option, windows_name(leaf.subject), fqdn, windows_name(leaf.subject))
+        )
+    return warnings
+
+
+def validate_ca(ca_cert, ca_key, renew_before_days, now=None):
+    """Refuse a CA that cannot issue: not a CA, key mismatch, expired or about to expire."""
+    now = now or utcnow()
+    try:
+        bc = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        is_ca = bc.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        raise CertError(
+            "ca_certificate_path is not a CA certificate (basicConstraints CA:TRUE missing); point it at the issuing CA"
+        )
+    if not key_matches(ca_cert, ca_key):
+        raise CertError("ca_privatekey_path does not belong to ca_certificate_path; give the CA's own key")
+    check_validity(ca_cert, "ca_certificate_path", now)
+    if _days_left(ca_cert, now) < renew_before_days:
+        raise CertError(
+            "ca_certificate_path expires on %s, within renew_before_days (%d); renew the CA first"
+            % (iso(not_after(ca_cert)), renew_before_days)
+        )
+
+
+def names_outside_constraints(ca_cert, dns_names):
+    """DNS names a CA certificate's nameConstraints do not permit ([] when it has none). IPs are not constrained here."""
+    try:
+        nc = ca_cert.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return []
+    permitted = [n.value.lower().lstrip(".") for n in (nc.permitted_subtrees or []) if isinstance(n, x509.DNSName)]
+    excluded = [n.value.lower().lstrip(".") for n in (nc.excluded_subtrees or []) if isinstance(n, x509.DNSName)]
+
+    def within(name, domain):
+        return name == domain or name.endswith("." + domain)
+
+    return [n for n in dns_names
+            if (permitted and not any(within(n, d) for d in permitted)) or any(within(n, d) for d in excluded)]
