@@ -62,8 +62,8 @@ def test_no_doctor_code_in_a_module_payload(path):
 
 def test_the_payloads_hold_what_the_modules_import():
     """The test above cannot pass by finding nothing: the readers the modules use are in their payloads."""
-    assert PREFIX + "host/host_readers.py" in payload(os.path.join(ROOT, "plugins", "modules", "broker_facts.py"))
-    assert PREFIX + "host/__init__.py" in payload(os.path.join(ROOT, "plugins", "modules", "broker_facts.py"))
+    assert PREFIX + "host/host_readers.py" in payload(os.path.join(ROOT, "plugins", "modules", "broker_info.py"))
+    assert PREFIX + "host/__init__.py" in payload(os.path.join(ROOT, "plugins", "modules", "broker_info.py"))
     pfx = payload(os.path.join(ROOT, "plugins", "modules", "pfx.py"))
     assert PREFIX + "tls/pkcs12.py" in pfx and PREFIX + "tls/pkcs12_inspect.py" in pfx
 

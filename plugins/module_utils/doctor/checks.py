@@ -15,7 +15,7 @@ Input (one host)::
                   "require_supported_r": False, "credentials_given": False,
                   "now": "2026-01-01T00:00:00Z" (optional)},
       "probe":  {...},   # rtvs.remote.tls_probe result (controller side)
-      "broker": {...},   # rtvs.remote.broker_facts (Linux) or rtvs.remote.win_broker_info (Windows)
+      "broker": {...},   # rtvs.remote.broker_info (Linux) or rtvs.remote.win_broker_info (Windows)
       "unreachable": False,            # Ansible could not reach the host
     }
 

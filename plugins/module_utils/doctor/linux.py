@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The doctor's Linux host checks (facts from rtvs.remote.broker_facts), and the R checks both platforms share."""
+"""The doctor's Linux host checks (facts from rtvs.remote.broker_info), and the R checks both platforms share."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The state of a Linux host that rtvs.remote.linux_broker compares with what it wants, read in one go.
 
-Pure Python, no Ansible imports, no cryptography: the role calls rtvs.remote.linux_host_state once
+Pure Python, no Ansible imports, no cryptography: the role calls rtvs.remote.linux_host_info once
 and lets every step whose state already matches skip, instead of paying a module call (an SSH round
 trip and a Python start on the host) per step to learn that nothing changes. Read-only: nothing is
 written; the only processes run are ``systemctl`` (through the callable the caller passes).
@@ -314,7 +314,7 @@ def r_candidate(apt_cache):
 
 
 def gather(params, root="/", systemctl=None, apt_cache=None):
-    """The module result for rtvs.remote.linux_host_state (with ``plan`` when ``desired`` is given)."""
+    """The module result for rtvs.remote.linux_host_info (with ``plan`` when ``desired`` is given)."""
     host = host_readers.Root(root)
     params = _with_desired(params)
     port = params.get("port")

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
-module: broker_facts
+module: broker_info
 short_description: Read-only facts about rtvsd (the RTVS broker) on a Linux host
 version_added: 0.1.0
 description:
@@ -64,7 +64,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Gather rtvsd facts
-  rtvs.remote.broker_facts:
+  rtvs.remote.broker_info:
     fqdn: "{{ rtvs_fqdn }}"
   become: true
   register: broker
@@ -212,11 +212,11 @@ def gather(params, check_mode=False):
     return dict(changed=False, facts=facts)
 
 
-ENTRY = module_runner.Entry("broker_facts", gather, refusals=(FactsRefused,))
+ENTRY = module_runner.Entry("broker_info", gather, refusals=(FactsRefused,))
 
 
 def main():
-    module = AnsibleModule(**argument_specs.BROKER_FACTS)
+    module = AnsibleModule(**argument_specs.BROKER_INFO)
     module_runner.run(module, ENTRY)
 
 

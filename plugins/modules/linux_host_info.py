@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
-module: linux_host_state
+module: linux_host_info
 short_description: Read, in one call, the host state rtvs.remote.linux_broker compares before it changes anything
 version_added: 0.1.0
 description:
@@ -108,7 +108,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Read the host state once
-  rtvs.remote.linux_host_state:
+  rtvs.remote.linux_host_info:
     packages: [r-base-core, python3-cryptography]
     service_account: rtvssvc
     groups: [rtvs-users]
@@ -192,7 +192,7 @@ state:
       type: bool
       returned: always
     service:
-      description: The unit as rtvs.remote.broker_facts reports it (C(installed), C(enabled), C(active) ...).
+      description: The unit as rtvs.remote.broker_info reports it (C(installed), C(enabled), C(active) ...).
       type: dict
       returned: when O(service) is set
 """
@@ -210,11 +210,11 @@ def gather(params, check_mode=False):
                              apt_cache=module_runner.command_runner("apt-cache", missing=""))
 
 
-ENTRY = module_runner.Entry("linux_host_state", gather, refusals=(host_state.StateError,))
+ENTRY = module_runner.Entry("linux_host_info", gather, refusals=(host_state.StateError,))
 
 
 def main():
-    module = AnsibleModule(**argument_specs.LINUX_HOST_STATE)
+    module = AnsibleModule(**argument_specs.LINUX_HOST_INFO)
     module_runner.run(module, ENTRY)
 
 
