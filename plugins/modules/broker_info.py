@@ -183,7 +183,7 @@ facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 
 
@@ -198,7 +198,7 @@ def gather(params, check_mode=False):
         raise FactsRefused("port %s is out of range; use the broker port, 1-65535" % params["port"])
     if params["log_lines"] < 0:
         raise FactsRefused("log_lines must be 0 or more")
-    facts = broker_facts.gather(
+    facts = broker_info.gather(
         root="/",
         service=params["service"],
         config_path=params["config_path"],
@@ -207,7 +207,7 @@ def gather(params, check_mode=False):
         fqdn=params["fqdn"],
         log_lines=params["log_lines"],
         systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
-        can_read=broker_facts.posix_can_read,
+        can_read=broker_info.posix_can_read,
     )
     return dict(changed=False, facts=facts)
 

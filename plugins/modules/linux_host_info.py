@@ -200,17 +200,17 @@ state:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info
 
 
 def gather(params, check_mode=False):
     """Read the state and plan (read-only: check mode is the same)."""
     del check_mode
-    return host_state.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
+    return linux_host_info.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
                              apt_cache=module_runner.command_runner("apt-cache", missing=""))
 
 
-ENTRY = module_runner.Entry("linux_host_info", gather, refusals=(host_state.StateError,))
+ENTRY = module_runner.Entry("linux_host_info", gather, refusals=(linux_host_info.StateError,))
 
 
 def main():

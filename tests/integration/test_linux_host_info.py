@@ -42,5 +42,5 @@ def test_cycle_reads_the_host_and_never_returns_the_hash(playbook, listener, tmp
 
 def test_bad_port_names_the_option(playbook, tmp_path):
     result = playbook("linux_host_info/cycle.yml", {"hs_path": str(tmp_path), "hs_port": 70000, "hs_hash": "x",
-                                                     "hs_out": str(tmp_path / "o")})
+                                                    "hs_out": str(tmp_path / "o")})
     assert result.rc != 0 and "port must be 1-65535 (now 70000)" in result.output, result

@@ -65,7 +65,7 @@ def test_the_payloads_hold_what_the_modules_import():
     assert PREFIX + "host/host_readers.py" in payload(os.path.join(ROOT, "plugins", "modules", "broker_info.py"))
     assert PREFIX + "host/__init__.py" in payload(os.path.join(ROOT, "plugins", "modules", "broker_info.py"))
     pfx = payload(os.path.join(ROOT, "plugins", "modules", "pfx.py"))
-    assert PREFIX + "tls/pkcs12.py" in pfx and PREFIX + "tls/pkcs12_inspect.py" in pfx
+    assert PREFIX + "tls/pfx.py" in pfx and PREFIX + "tls/pfx_inspect.py" in pfx
 
 
 def test_every_module_utils_package_has_an_init():

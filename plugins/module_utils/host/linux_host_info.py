@@ -29,7 +29,7 @@ import re
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
-from ansible_collections.rtvs.remote.plugins.module_utils.host import host_readers, linux_plan, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils.host import host_readers, linux_plan, key_access
 
 UFW = "/usr/sbin/ufw"
 UFW_RULES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")
@@ -186,8 +186,8 @@ def key_access_pending(params):
     A file or account that does not exist yet means pending, with the reason.
     """
     try:
-        result = posix_access.apply_key_access(params, check_mode=True)
-    except (posix_access.AccessError, KeyError, OSError) as exc:
+        result = key_access.apply_key_access(params, check_mode=True)
+    except (key_access.AccessError, KeyError, OSError) as exc:
         return {"pending": True, "reason": str(exc)}
     return {"pending": bool(result["changed"]), "reason": None}
 
