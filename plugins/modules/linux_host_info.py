@@ -207,7 +207,7 @@ def gather(params, check_mode=False):
     """Read the state and plan (read-only: check mode is the same)."""
     del check_mode
     return linux_host_info.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
-                             apt_cache=module_runner.command_runner("apt-cache", missing=""))
+                                  apt_cache=module_runner.command_runner("apt-cache", missing=""))
 
 
 ENTRY = module_runner.Entry("linux_host_info", gather, refusals=(linux_host_info.StateError,))

@@ -232,7 +232,7 @@ def test_gather_completes_the_options_from_desired_and_asks_apt_only_when_needed
         return "r-base-core:\n  Installed: (none)\n  Candidate: 4.2.2.20221110-2\n"
 
     result = linux_host_info.gather({"desired": DESIRED, "users": [{"name": "alice", "password_hash": "$6$x"}]},
-                               root=str(tmp_path), systemctl=lambda args: "", apt_cache=apt_cache)
+                                    root=str(tmp_path), systemctl=lambda args: "", apt_cache=apt_cache)
     assert asked == [["policy", "r-base-core"]]
     state, plan = result["state"], result["plan"]
     assert set(state["paths"]) >= {PFX, DROPIN, "/etc/rtvs", "/var/log/rtvs", linux_plan.CRAN_SOURCES}

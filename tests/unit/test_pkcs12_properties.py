@@ -31,7 +31,7 @@ def valid_pfx(encryption):
             _VALID["key"] = (key, certs.build_certificate(key, "rtvs.example.com", ["10.0.0.5"], now=NOW))
         key, cert = _VALID["key"]
         _VALID[encryption] = pfx.build(key, cert, chain=[cert], password=PASSWORD, encryption=encryption,
-                                          friendly_name="rtvs.example.com")
+                                       friendly_name="rtvs.example.com")
     return _VALID[encryption]
 
 
@@ -159,7 +159,7 @@ def test_a_changed_byte_never_opens_with_another_meaning(encryption, value, data
         original = check_open(valid_pfx(encryption))
         assert contents.cert == original.cert
         assert pfx.differences(contents, original.key, original.cert, original.chain, encryption,
-                                  original.friendly_name) == []
+                               original.friendly_name) == []
 
 
 # ---------------------------------------------------------------- nesting and work factors
@@ -207,6 +207,6 @@ def test_the_key_derivation_iteration_count_is_bounded():
         normal = pfx.build(key, cert, password=PASSWORD, encryption=encryption, iterations=2048)
         assert pfx_inspect.inspect(normal)["max_kdf_iterations"] == 2048
         big = pfx.build(key, cert, password=PASSWORD, encryption=encryption,
-                           iterations=pfx_inspect.MAX_ITERATIONS + 1)
+                        iterations=pfx_inspect.MAX_ITERATIONS + 1)
         with pytest.raises(pfx_inspect.PfxMalformed, match="key derivation iteration count"):
             pfx_inspect.inspect(big)

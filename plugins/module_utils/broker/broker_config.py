@@ -363,7 +363,7 @@ def _open_certificate(path, password):
     """None when ``path`` is a PKCS#12 file that ``password`` opens with a key and a certificate, else the problem."""
     try:
         pfx.read_pfx(path, password, fix=CERTIFICATE_FIX, password_name="the configured X509CertificatePassword",
-                        require_key_and_cert=True)
+                     require_key_and_cert=True)
     except pfx.PfxError as exc:
         return str(exc)
     return None
