@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import doctor_sample_fleet  # noqa: E402
 
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_render_html  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import render_html  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTS = ["rtvs-badcert", "rtvs-healthy", "rtvs-noisy", "rtvs-stopped", "rtvs-win"]
@@ -129,9 +129,9 @@ def test_screenshot_shows_every_status_colour(page, tmp_path):
     chromium("--screenshot=%s" % shot, "--window-size=1000,460", "--virtual-time-budget=2000", page.as_uri())
     width, height, pixels = png_pixels(shot.read_bytes())
     assert (width, height) == (1000, 460)
-    counts = dict((status, 0) for status in doctor_render_html.COLOURS)
+    counts = dict((status, 0) for status in render_html.COLOURS)
     wanted = dict((tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5)), status)
-                  for status, colour in doctor_render_html.COLOURS.items())
+                  for status, colour in render_html.COLOURS.items())
     for pixel in pixels:
         if pixel in wanted:
             counts[wanted[pixel]] += 1
