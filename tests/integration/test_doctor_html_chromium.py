@@ -30,9 +30,18 @@ def page(tmp_path_factory):
     return path
 
 
+_PROFILE = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def profile(tmp_path_factory):
+    """A Chromium profile of this run's own: checkouts testing at once would lock one shared profile."""
+    _PROFILE[:] = [str(tmp_path_factory.mktemp("chromium-profile"))]
+
+
 def chromium(*args):
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-           "--disable-extensions", "--user-data-dir=%s" % os.environ.get("TMPDIR", "/tmp") + "/doctor-chromium-profile"]
+           "--disable-extensions", "--user-data-dir=%s" % _PROFILE[0]]
     proc = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
