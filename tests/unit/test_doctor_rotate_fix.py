@@ -150,3 +150,15 @@ def test_fleet_summary_lists_certificates_to_renew_with_the_rotate_command(linux
 def test_fleet_summary_without_certificates_to_renew_has_no_block(linux):
     lines = doctor_fleet.summary_lines([_report(linux, "fresh", "2030-01-01T00:00:00Z")])
     assert not [line for line in lines if "renew" in line]
+
+
+def test_filter_passes_the_role_variables_through(tmp_path, monkeypatch):
+    from ansible_collections.rtvs.remote.plugins.filter import doctor_trust_root as f
+
+    folder = tmp_path / "ca"
+    folder.mkdir()
+    (folder / "root.crt").write_text("x")
+    flt = f.FilterModule().filters()["doctor_trust_root"]
+    assert flt("", source="internal_ca", ca_dir=str(folder)) == {"path": str(folder / "root.crt"),
+                                                                  "origin": "internal_ca", "note": None}
+    assert flt(None, source=None, ca_dir=str(tmp_path / "none"))["origin"] == "system"
