@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Windows broker decisions for the windows_broker role: thin filters over module_utils/win_plan.py and win_certs.py."""
+"""Windows broker decisions for the windows_broker role: thin filters over module_utils/windows/win_plan.py and win_certs.py."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,7 +11,8 @@ import base64
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, win_certs, win_plan, win_rotate
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_certs, win_plan, win_rotate
 
 
 def _observed(info):
@@ -48,7 +49,7 @@ def win_desired_subject(info, known_subject, fqdn):
 
 def win_chain(pem_text, extra_pem=None):
     """The CA certificates after the leaf in a PEM bundle (plus extra_pem), for win_certificate_plan."""
-    from ansible_collections.rtvs.remote.plugins.module_utils import certs
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
     from cryptography.hazmat.primitives import serialization
 
     try:
@@ -71,7 +72,7 @@ def win_chain(pem_text, extra_pem=None):
 
 def win_leaf_pem(pem_text):
     """The first certificate of a PEM bundle, so the PFX holds only the leaf and its key."""
-    from ansible_collections.rtvs.remote.plugins.module_utils import certs
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 
     try:
         return certs.certs_pem(certs.load_certificates(pem_text, "certificate")[:1]).decode("ascii")
@@ -82,7 +83,7 @@ def win_leaf_pem(pem_text):
 def win_pfx_pem(pem_text, ca_pem=None):
     """The leaf, then the intermediate CAs (not self-signed) after it in the bundle or in ca_pem: what the Windows
     PFX holds, so the broker host has the chain to send even before the CA store step; roots stay out of My."""
-    from ansible_collections.rtvs.remote.plugins.module_utils import certs
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 
     try:
         found = certs.load_certificates(pem_text, "certificate")
@@ -109,8 +110,8 @@ def win_served_certificate(info):
 
 
 def win_rollback_plan(info, previous, new_thumbprint, fqdn, previous_pem="", config_backup=""):
-    """How to put the broker back on its previous certificate and configuration (module_utils/win_rotate.py)."""
-    from ansible_collections.rtvs.remote.plugins.module_utils import certs
+    """How to put the broker back on its previous certificate and configuration (module_utils/windows/win_rotate.py)."""
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 
     pfx_thumbprint = None
     if previous_pem:

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks as dc
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as dc
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "doctor")
 
@@ -44,7 +44,8 @@ def test_untrusted_certificate_names_the_client_role(linux):
 # ---------------------------------------------------------------- the doctor finds the internal CA's root
 
 
-from ansible_collections.rtvs.remote.plugins.module_utils import ca, doctor_fleet  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_fleet  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import ca  # noqa: E402
 
 
 @pytest.fixture

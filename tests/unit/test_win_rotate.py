@@ -13,7 +13,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.filter import win_broker
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, win_plan, win_rotate
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_plan, win_rotate
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "windows")
 OLD = "3F2A9C1B0D4E5F60718293A4B5C6D7E8F9012345"   # the fixture's certificate: the one served before

@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.rtvs.remote.plugins.module_utils import win_certs
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_certs
 
 
 def served_certificate(facts):
