@@ -59,3 +59,8 @@ def test_windows_role_imports_before_it_removes_older_certificates():
     assert steps.index("certificate_import.yml") < steps.index("certificate_finish.yml")
     finish = modules(load("roles", "windows_broker", "tasks", "certificate_finish.yml"))
     assert "rtvs.remote.win_broker_cert_cleanup" in finish
+    # the configuration (which names the Subject) is written, and the one restart flushed, after the certificate step
+    main = [t.get("ansible.builtin.import_tasks") for t in load("roles", "windows_broker", "tasks", "main.yml")]
+    assert main.index("certificate.yml") < main.index("config.yml")
+    config = load("roles", "windows_broker", "tasks", "config.yml")
+    assert any(t.get("ansible.builtin.meta") == "flush_handlers" for t in config)
