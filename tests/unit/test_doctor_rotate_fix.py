@@ -153,13 +153,13 @@ def test_fleet_summary_without_certificates_to_renew_has_no_block(linux):
     assert not [line for line in lines if "renew" in line]
 
 
-def test_filter_passes_the_role_variables_through(tmp_path, monkeypatch):
+def test_filter_passes_the_role_variables_through(tmp_path):
     from ansible_collections.rtvs.remote.plugins.filter import doctor_trust_root as f
 
     folder = tmp_path / "ca"
     folder.mkdir()
     (folder / "root.crt").write_text("x")
     flt = f.FilterModule().filters()["doctor_trust_root"]
-    assert flt("", source="internal_ca", ca_dir=str(folder)) == {"path": str(folder / "root.crt"),
-                                                                  "origin": "internal_ca", "note": None}
+    expected = {"path": str(folder / "root.crt"), "origin": "internal_ca", "note": None}
+    assert flt("", source="internal_ca", ca_dir=str(folder)) == expected
     assert flt(None, source=None, ca_dir=str(tmp_path / "none"))["origin"] == "system"

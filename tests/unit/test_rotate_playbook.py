@@ -40,7 +40,7 @@ def test_role_defaults_come_from_the_roles_not_repeated_here():
                                     ("rtvs_windows", "rtvs.remote.windows_broker", "preflight_inputs.yml")):
         first = plays()[hosts]["tasks"][0]["ansible.builtin.include_role"]
         assert first == {"name": role, "tasks_from": tasks_from, "public": True}
-        assert os.path.isfile(os.path.join(ROOT, "roles", role.split(".")[-1], "tasks", tasks_from))
+        assert os.path.isfile(os.path.join(ROOT, "roles", role.rsplit(".", maxsplit=1)[-1], "tasks", tasks_from))
 
 
 def test_windows_rollback_brings_the_previous_certificate_back_before_removing_the_new():
