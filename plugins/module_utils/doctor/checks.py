@@ -61,6 +61,7 @@ from ansible_collections.rtvs.remote.plugins.module_utils.doctor.common import (
     WINDOWS,
 )
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor.controller import (  # noqa: F401  pylint: disable=unused-import
+    certificate_days_left,
     check_certificate_expiry,
     check_certificate_name,
     check_certificate_trust,
@@ -262,4 +263,5 @@ def evaluate(facts):
         "failed": [r["id"] for r in results if r["status"] == FAIL],
         "warnings": [r["id"] for r in results if r["status"] == WARN],
         "checks": results,
+        "certificate": certificate_days_left(facts),
     }
