@@ -510,6 +510,19 @@ def run(params, check_mode=False):
     if not certs.key_matches(cert, key):
         raise PfxError("privatekey_path does not belong to certificate_path (their public keys differ); "
                        "give the key the certificate was issued for")
+    # the names clients use must be covered (broker_rules.name_covered, the one rule), before anything is written
+    missing = [n for n in params.get("expected_names") or [] if not certs.covers(cert, n)]
+    if missing:
+        have_dns, have_ips = certs.certificate_names(cert)
+        have = ", ".join(have_dns + [str(i) for i in have_ips]) or "no SubjectAltName, CN %s" % certs.common_name(cert)
+        text = ("certificate_path does not cover %s (it names %s): clients connecting by %s would refuse the broker's "
+                "certificate" % (", ".join(missing), have, "that name" if len(missing) == 1 else "those names"))
+        if (params.get("name_mismatch") or "refuse") == "refuse":
+            raise PfxError(text + "; issue one whose SubjectAltName includes %s (rtvs.remote.broker_certificate) and "
+                           "bundle it, or correct expected_names (name_mismatch: warn bundles it anyway)"
+                           % ", ".join(missing))
+        warnings.append(text + "; issue one whose SubjectAltName includes %s (rtvs.remote.broker_certificate) and "
+                        "bundle again" % ", ".join(missing))
     for index, other in enumerate(params.get("other_certificates") or []):
         option = "other_certificates[%d]" % index
         chain += certs.load_certificates(_read_input(other, option), option)
