@@ -28,7 +28,7 @@ import os
 import re
 import stat
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, host_readers, linux_plan, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, host_readers, linux_firewall, linux_plan, posix_access
 
 UFW = "/usr/sbin/ufw"
 UFW_RULES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")
@@ -288,7 +288,8 @@ def _with_desired(params):
     dropin = (desired.get("dropin") or {}).get("path")
     paths = list(params.get("paths") or [])
     wanted = [f["path"] for f in desired.get("folders") or []] + [p for p in (dropin, pfx_path) if p]
-    wanted += [linux_plan.CRAN_SOURCES, os.path.dirname(pfx_path) if pfx_path else None,
+    wanted += [linux_plan.CRAN_SOURCES, broker_rules.SNAKEOIL_PFX if pfx_path else None,
+               os.path.dirname(pfx_path) if pfx_path else None,
                os.path.dirname(dropin) if dropin else None]
     for path in wanted:
         if path and path not in paths:
@@ -297,6 +298,10 @@ def _with_desired(params):
     if pfx_path and not params.get("key_access"):
         merged["key_access"] = {"paths": [pfx_path], "account": merged["service_account"], "method": "group",
                                 "owner": "root"}
+    # the firewall's files (linux_firewall.py), unless the role manages no firewall
+    if desired.get("firewall", True) and desired.get("firewall_backend", "auto") != "none":
+        merged["firewall_paths"] = True
+        paths.extend(p for p in linux_firewall.PATHS if p not in paths)
     if not params.get("service") and desired.get("service"):
         merged["service"] = desired["service"]
     if params.get("port") is None and desired.get("port") is not None:
@@ -312,7 +317,14 @@ def r_candidate(apt_cache):
     return match.group(1) if match and match.group(1) != "(none)" else ""
 
 
-def gather(params, root="/", systemctl=None, apt_cache=None):
+def nft_table(host, nft):
+    """The table inet rtvs as ``nft -j`` lists it (linux_firewall.read_table); None without the nft command."""
+    if nft is None or not host.exists(linux_firewall.NFT):
+        return None
+    return linux_firewall.read_table(nft)
+
+
+def gather(params, root="/", systemctl=None, apt_cache=None, nft=None):
     """The module result for rtvs.remote.linux_host_state (with ``plan`` when ``desired`` is given)."""
     host = host_readers.Root(root)
     params = _with_desired(params)
@@ -332,8 +344,13 @@ def gather(params, root="/", systemctl=None, apt_cache=None):
         "ufw": host.exists(UFW),
         "ufw_enabled": ufw_enabled(host),
         "ufw_rules": ufw_rules(host),
+        "nft": host.exists(linux_firewall.NFT),
         "listeners": port_listeners(host, int(port)) if port is not None else [],
     }
+    if params.get("firewall_paths") and state["nft"]:
+        state["nft_table"] = nft_table(host, nft)
+        if systemctl is not None and host.exists(linux_firewall.UNIT_FILE):
+            state["nft_unit_active"] = systemctl(["is-active", linux_firewall.UNIT_NAME]) or "unknown"
     if params.get("key_access"):
         state["key_access"] = key_access_pending(params["key_access"])
     if params.get("service"):
