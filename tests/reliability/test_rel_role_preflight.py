@@ -55,17 +55,20 @@ def test_user_entry_without_password(tmp_path):
         "password_hash('sha512')")
 
 
-def test_snakeoil_password_refused_linux(tmp_path):
-    result = _run(tmp_path, "rtvs_linux", LINUX, {"rtvs_pfx_password": "SnakeOil"})
+@pytest.mark.parametrize("password", ["SnakeOil", "sNaKeOiL"])
+def test_snakeoil_password_refused_linux(tmp_path, password):
+    result = _run(tmp_path, "rtvs_linux", LINUX, {"rtvs_pfx_password": password})
     _assert_refused_before_connecting(
         result, "rtvs_pfx_password is empty, a placeholder, or a published default",
         "rtvs_allow_insecure_defaults=true")
-    assert "SnakeOil" not in result.output.replace("'SnakeOil'", "").replace("snakeoil", ""), \
+    assert password not in result.output.replace("'SnakeOil'", "").replace("snakeoil", ""), \
         "the refused password itself is not echoed"
 
 
-def test_snakeoil_password_refused_windows(tmp_path):
-    result = _run(tmp_path, "rtvs_windows", WINDOWS, {"rtvs_pfx_password": "SnakeOil"}, ansible_connection="winrm",
+@pytest.mark.parametrize("password", ["SnakeOil", "snakeoil", "SNAKEOIL", "sNaKeOiL"])
+def test_snakeoil_password_refused_windows(tmp_path, password):
+    """Issue 14 (Low): the Windows role's refusal was case-sensitive; the published password in any case is refused."""
+    result = _run(tmp_path, "rtvs_windows", WINDOWS, {"rtvs_pfx_password": password}, ansible_connection="winrm",
                   ansible_winrm_transport="basic", ansible_password="x")
     _assert_refused_before_connecting(result, "Set rtvs_pfx_password", "rtvs_allow_insecure_defaults=true")
 
