@@ -28,7 +28,7 @@ __metaclass__ = type
 import hashlib
 import hmac
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, certs, fileio, password_rules, pfx_password
+from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, certs, fileio, password_rules
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
@@ -481,15 +481,15 @@ def run(params, check_mode=False):
     if encryption not in ENCRYPTIONS:
         raise PfxError("encryption %r is unknown; use one of %s" % (encryption, ", ".join(ENCRYPTIONS)))
     charset = params.get("password_charset") or "ascii"
-    if charset not in pfx_password.CHARSETS:
-        raise PfxError("password_charset %r is unknown; use one of %s" % (charset, ", ".join(pfx_password.CHARSETS)))
+    if charset not in password_rules.CHARSETS:
+        raise PfxError("password_charset %r is unknown; use one of %s" % (charset, ", ".join(password_rules.CHARSETS)))
     warnings = []
     if charset == "ascii":
-        refusal = pfx_password.problem(password, "linux")
+        refusal = password_rules.problem(password, "linux")
         if refusal:
             raise PfxError(refusal + " For a PFX only Windows reads, set password_charset: any.")
     else:
-        warning = pfx_password.problem(password, "windows")
+        warning = password_rules.problem(password, "windows")
         if warning:
             warnings.append(warning)
     # The key bundled must be ours: not one another account planted or could have copied (a 0640 key of
