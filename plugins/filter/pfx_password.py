@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import password_rules
 
 
 def pfx_password_problem(password, target="linux", name="rtvs_pfx_password"):

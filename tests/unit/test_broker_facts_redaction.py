@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_facts
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts
 
 PASSWORD = "Facts-Redaction-Pw-71c3"
 SECRET = "Facts-Redaction-Secret-9e2a"

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ansible_collections.rtvs.remote.plugins.filter import doctor as doctor_filter
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks as dc
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as dc
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "doctor")
 
@@ -634,7 +634,7 @@ def test_snakeoil_pfx_readable_by_others_warns(linux, changes, status):
 
 
 def test_snakeoil_facts_of_a_host(tmp_path):
-    from ansible_collections.rtvs.remote.plugins.module_utils import broker_facts
+    from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts
     (tmp_path / "etc/rtvs").mkdir(parents=True)
     pfx = tmp_path / "etc/rtvs/ssl-cert-snakeoil.pfx"
     pfx.write_bytes(b"0")

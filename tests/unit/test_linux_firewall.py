@@ -1,4 +1,4 @@
-"""The firewall part of the linux_broker plan (module_utils/linux_firewall.py), issue 14 M5.
+"""The firewall part of the linux_broker plan (module_utils/host/linux_firewall.py), issue 14 M5.
 
 Which firewall enforces rtvs_allowed_sources (ufw when active, else the role's own nftables table inet rtvs),
 what the table is, how ``nft -j list table inet rtvs`` is read (fixtures printed by nftables 1.0.6 on Debian 12
@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import host_state, linux_firewall as fw, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state, linux_firewall as fw, linux_plan
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "nftables")
 # the sources the fixtures were loaded with (10.20.3.0/24 and 2001:db8:1::7 lie inside others: merged)

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_plan
 
 _SPEC = importlib.util.spec_from_file_location("plan_fixtures", os.path.join(os.path.dirname(__file__), "test_linux_plan.py"))
 FIXTURES = importlib.util.module_from_spec(_SPEC)

@@ -1,9 +1,9 @@
-"""The one password rule (module_utils/password_rules.py), as rtvs.remote.pfx and the roles' preflight use it."""
+"""The one password rule (module_utils/broker/password_rules.py), as rtvs.remote.pfx and the roles' preflight use it."""
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.filter.pfx_password import pfx_password_problem
-from ansible_collections.rtvs.remote.plugins.module_utils import password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import password_rules
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 

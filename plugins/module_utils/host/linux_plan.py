@@ -26,7 +26,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, linux_firewall
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_firewall
 
 NOLOGIN = "/usr/sbin/nologin"
 CRAN_SOURCES = "/etc/apt/sources.list.d/cran-r.sources"
@@ -242,7 +243,7 @@ def plan(desired, state):
     else:
         steps["snakeoil_lock"] = _skip("no snakeoil PFX readable by others, or it is the broker's PFX")
 
-    # ---- firewall (ufw or the role's own nftables table; module_utils/linux_firewall.py), drop-in, service
+    # ---- firewall (ufw or the role's own nftables table; module_utils/host/linux_firewall.py), drop-in, service
     firewall = linux_firewall.plan(desired, state, lambda path: _path(state, path), check)
     steps.update(firewall["steps"])
     dropin = desired.get("dropin") or {}
