@@ -192,6 +192,18 @@ state:
       description: Whether ufw is enabled (C(ENABLED=yes) in C(/etc/ufw/ufw.conf)); its rules only apply then.
       type: bool
       returned: always
+    ufw_rules:
+      description: ufw's saved rules (C(/etc/ufw/user.rules), C(user6.rules)) as C(action proto port source direction).
+      type: list
+      elements: str
+      returned: always
+      sample: [allow tcp 5444 10.20.0.0/16 in]
+    ufw_rules_ours:
+      description: The same, only the rules carrying the comment C(rtvs.remote broker) (the ones rtvs.remote.linux_broker
+        adds; ufw saves the comment hex-encoded).
+      type: list
+      elements: str
+      returned: always
     nft:
       description: Whether C(/usr/sbin/nft) (nftables) exists.
       type: bool

@@ -269,3 +269,36 @@ def test_host_state_reads_the_table_only_when_the_role_manages_the_firewall(tmp_
     state = host_state.gather({"desired": desired}, root=str(tmp_path), nft=nft,
                               systemctl=lambda args: asked.append(args) or "inactive")["state"]
     assert state["nft_unit_active"] == "inactive" and asked == [["is-active", "rtvs-firewall.service"]]
+
+
+# ---------------------------------------------------------------- ufw: rules this role made that no longer match
+
+
+def test_ufw_rules_of_this_role_are_read_by_their_hex_comment(tmp_path):
+    # as ufw 0.36.2 on Debian 12 saves them (ufw allow ... comment "rtvs.remote broker")
+    (tmp_path / "etc/ufw").mkdir(parents=True)
+    (tmp_path / "etc/ufw/user.rules").write_text(
+        "### tuple ### allow tcp 5444 0.0.0.0/0 any 10.9.0.0/16 in comment=727476732e72656d6f74652062726f6b6572\n"
+        "### tuple ### allow tcp 5444 0.0.0.0/0 any 10.8.0.0/16 in\n"
+        "### tuple ### allow tcp 5444 0.0.0.0/0 any 10.7.0.0/16 in comment=6f74686572\n")
+    (tmp_path / "etc/ufw/user6.rules").write_text(
+        "### tuple ### allow tcp 5444 ::/0 any 2001:db8::/32 in comment=727476732e72656d6f74652062726f6b6572\n")
+    root = host_state.host_readers.Root(str(tmp_path))
+    assert host_state.ufw_rules(root, fw.UFW_COMMENT) == ["allow tcp 5444 10.9.0.0/16 in", "allow tcp 5444 2001:db8::/32 in"]
+    assert len(host_state.ufw_rules(root)) == 4
+
+
+def test_ufw_rules_of_sources_no_longer_listed_are_removed_and_only_ours():
+    state = {"ufw": True, "ufw_enabled": True, "nft": False, "nft_table": None, "paths": _paths(files=False, wants=False),
+             "ufw_rules": ["allow tcp 5444 10.20.0.0/16 in", "allow tcp 5444 10.9.0.0/16 in", "allow tcp 5444 10.8.0.0/16 in",
+                           "allow tcp 5444 2001:db8::/32 in", "allow tcp 22 10.7.0.0/16 in", "allow tcp 5444 0.0.0.0/0 in"],
+             # 10.8.0.0/16 was added by someone else (no comment of ours): it stays
+             "ufw_rules_ours": ["allow tcp 5444 10.20.0.0/16 in", "allow tcp 5444 10.9.0.0/16 in",
+                                "allow tcp 5444 2001:db8::/32 in", "allow tcp 5444 0.0.0.0/0 in", "allow tcp 22 10.7.0.0/16 in"]}
+    result = _plan(sources=["10.20.0.0/16"], state=state)
+    assert _todo(result) == ["firewall_open", "firewall_stale"]
+    assert result["facts"]["ufw_stale"] == ["10.9.0.0/16", "2001:db8::/32"]
+    assert "no longer in rtvs_allowed_sources" in result["steps"]["firewall_stale"]["why"]
+    # converged: only the wanted rule of ours is left
+    state.update(ufw_rules=["allow tcp 5444 10.20.0.0/16 in"], ufw_rules_ours=["allow tcp 5444 10.20.0.0/16 in"])
+    assert _todo(_plan(sources=["10.20.0.0/16"], state=state)) == []

@@ -195,8 +195,20 @@ def key_access_pending(params):
 # ---------------------------------------------------------------- ufw
 
 
-def ufw_rules(root):
-    """ufw's saved rules as 'action proto port source direction' ('allow tcp 5444 10.0.0.0/8 in'), both files."""
+def _ufw_comment(parts):
+    """The comment of a saved ufw rule (ufw writes it hex-encoded: comment=72747673...), or None."""
+    for part in parts[7:]:
+        if part.startswith("comment="):
+            try:
+                return bytes.fromhex(part[len("comment="):]).decode("utf-8", "replace")
+            except ValueError:
+                return None
+    return None
+
+
+def ufw_rules(root, comment=None):
+    """ufw's saved rules as 'action proto port source direction' ('allow tcp 5444 10.0.0.0/8 in'), both files;
+    with ``comment``, only the rules carrying that comment (the ones this role made)."""
     rules = []
     for path in UFW_RULES:
         try:
@@ -207,7 +219,7 @@ def ufw_rules(root):
             # ### tuple ### <action> <proto> <dport> <dst> <sport> <src> <direction> [comment=...]
             if line.startswith("### tuple ###"):
                 parts = line[len("### tuple ###"):].split()
-                if len(parts) >= 7:
+                if len(parts) >= 7 and (comment is None or _ufw_comment(parts) == comment):
                     rules.append(" ".join([parts[0], parts[1], parts[2], parts[5], parts[6]]))
     return rules
 
@@ -345,6 +357,7 @@ def gather(params, root="/", systemctl=None, apt_cache=None, nft=None):
         "ufw": host.exists(UFW),
         "ufw_enabled": ufw_enabled(host),
         "ufw_rules": ufw_rules(host),
+        "ufw_rules_ours": ufw_rules(host, linux_firewall.UFW_COMMENT),
         "nft": host.exists(linux_firewall.NFT),
         "listeners": port_listeners(host, int(port)) if port is not None else [],
     }

@@ -31,6 +31,7 @@ import json
 
 BACKENDS = ("auto", "ufw", "nftables", "none")
 UFW = "/usr/sbin/ufw"
+UFW_COMMENT = "rtvs.remote broker"  # the comment of the ufw rules this role adds (firewall.yml)
 NFT = "/usr/sbin/nft"
 FAMILY, TABLE = "inet", "rtvs"
 NFT_FILE = "/etc/rtvs/firewall.nft"
@@ -219,7 +220,7 @@ def _skip(why):
     return {"pending": False, "todo": False, "why": why}
 
 
-STEPS = ("firewall", "firewall_open", "nftables_files", "nftables_enable", "nftables_load", "nftables_remove",
+STEPS = ("firewall", "firewall_open", "firewall_stale", "nftables_files", "nftables_enable", "nftables_load", "nftables_remove",
          "nftables_remove_files")
 
 
@@ -292,13 +293,26 @@ def plan(desired, state, path_of, check=False):
                                            "rtvs_allowed_sources is set" % port)
         else:
             steps["firewall_open"] = _skip("no allow-from-anywhere rule to remove")
+        # rules this role made (its comment) for sources no longer listed go too; from anywhere is firewall_open's
+        wanted_from = set(w.split()[3] for w in wanted)
+        stale = []
+        for rule in state.get("ufw_rules_ours") or []:
+            parts = rule.split()
+            if parts[:3] == ["allow", "tcp", str(port)] and parts[3] not in wanted_from | {"0.0.0.0/0", "::/0"} \
+                    and parts[3] not in stale:
+                stale.append(parts[3])
+        steps["firewall_stale"] = _step(True, "ufw rules of this role still allow TCP %s from %s, no longer in "
+                                        "rtvs_allowed_sources" % (port, ", ".join(stale))) if stale \
+            else _skip("no rule of this role for a source no longer listed")
     else:
+        stale = []
         steps["firewall"] = _skip("ufw is not the firewall used (%s)" % (reason or backend))
         steps["firewall_open"] = _skip("ufw is not the firewall used")
+        steps["firewall_stale"] = _skip("ufw is not the firewall used")
 
     # ---- nftables: the role's own table inet rtvs, its file and the unit that loads it at boot
     nft_wanted = backend == "nftables" and not everyone
-    facts = {"backend": backend, "reason": reason, "nftables": None}
+    facts = {"backend": backend, "reason": reason, "nftables": None, "ufw_stale": stale}
     file_seen, unit_seen, wants_seen = path_of(NFT_FILE), path_of(UNIT_FILE), path_of(UNIT_WANTS)
     if nft_wanted:
         content = nft_ruleset(port, sources)
