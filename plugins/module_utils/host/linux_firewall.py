@@ -220,8 +220,8 @@ def _skip(why):
     return {"pending": False, "todo": False, "why": why}
 
 
-STEPS = ("firewall", "firewall_open", "firewall_stale", "nftables_files", "nftables_enable", "nftables_load", "nftables_remove",
-         "nftables_remove_files")
+STEPS = ("firewall", "firewall_open", "firewall_stale", "nftables_files", "nftables_enable", "nftables_load",
+         "nftables_remove", "nftables_remove_files")
 
 
 def choose_backend(desired, state):
