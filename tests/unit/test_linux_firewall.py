@@ -13,7 +13,7 @@ from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "nftables")
 # the sources the fixtures were loaded with (10.20.3.0/24 and 2001:db8:1::7 lie inside others: merged)
-SOURCES = ["10.20.0.0/16", "10.0.0.5", "2001:db8::/32", "10.20.3.0/24", "2001:db8:1::7"]
+SOURCES = ("10.20.0.0/16", "10.0.0.5", "2001:db8::/32", "10.20.3.0/24", "2001:db8:1::7")
 
 
 def fixture(name):

@@ -44,6 +44,8 @@ def snakeoil_exposure(owner, group, mode):
     if owner != "root":
         return "it is owned by %s" % owner
     return None
+
+
 # Configuration keys whose values are secrets (compared lower-case; the last ':'-part of a flattened key).
 SECRET_KEYS = ("x509certificatepassword", "secret")
 

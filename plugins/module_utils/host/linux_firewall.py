@@ -322,13 +322,15 @@ def plan(desired, state, path_of, check=False):
                         if [seen.get("checksum"), seen.get("owner"), seen.get("group"), seen.get("mode")]
                         != [sha1(text), "root", "root", "0644"]]
         folder_ready = path_of("/etc/rtvs").get("isdir")
-        steps["nftables_files"] = _step(True, "%s differ%s" % (", ".join(files_differ), "s" if len(files_differ) == 1
-                                                                else ""), folder_ready, check) \
-            if files_differ else _skip("%s and %s as wanted" % (NFT_FILE, UNIT_FILE))
+        if files_differ:
+            ending = "s" if len(files_differ) == 1 else ""
+            steps["nftables_files"] = _step(True, "%s differ%s" % (", ".join(files_differ), ending), folder_ready, check)
+        else:
+            steps["nftables_files"] = _skip("%s and %s as wanted" % (NFT_FILE, UNIT_FILE))
         unit_new = UNIT_FILE in files_differ
         if unit_new or not wants_seen.get("exists"):
-            steps["nftables_enable"] = _step(True, "%s is %s" % (UNIT_NAME, "new or changed" if unit_new
-                                                                  else "not enabled at boot"),
+            state_text = "new or changed" if unit_new else "not enabled at boot"
+            steps["nftables_enable"] = _step(True, "%s is %s" % (UNIT_NAME, state_text),
                                              unit_seen.get("exists") and not unit_new, check)
         else:
             steps["nftables_enable"] = _skip("%s enabled at boot" % UNIT_NAME)
@@ -337,12 +339,15 @@ def plan(desired, state, path_of, check=False):
         # loaded by starting the unit, so that a restart or reload of nftables.service (PartOf) loads it again
         unit_active = state.get("nft_unit_active")
         if seen != want or (unit_active is not None and unit_active != "active"):
-            why = "the table inet rtvs is not loaded" if not table.get("present") else \
-                "the table inet rtvs allows %s, wanted %s" % (", ".join(table.get("allowed") or []) or "nothing",
-                                                               ", ".join(want["allowed"])) \
-                if table.get("allowed") != want["allowed"] else "the table inet rtvs was changed outside this role" \
-                if seen != want else "%s is %s, so a restart of nftables.service would not load the table again" \
-                % (UNIT_NAME, unit_active)
+            if not table.get("present"):
+                why = "the table inet rtvs is not loaded"
+            elif table.get("allowed") != want["allowed"]:
+                why = "the table inet rtvs allows %s, wanted %s" % (
+                    ", ".join(table.get("allowed") or []) or "nothing", ", ".join(want["allowed"]))
+            elif seen != want:
+                why = "the table inet rtvs was changed outside this role"
+            else:
+                why = "%s is %s, so a restart of nftables.service would not load the table again" % (UNIT_NAME, unit_active)
             steps["nftables_load"] = _step(True, why, not files_differ and unit_seen.get("exists"), check)
         else:
             steps["nftables_load"] = _skip("the table inet rtvs allows TCP %s from %s" % (port, ", ".join(v4 + v6)))
