@@ -92,6 +92,7 @@ from ansible_collections.rtvs.remote.plugins.module_utils.doctor.linux import ( 
     check_rtvsd_enabled,
     check_rtvsd_installed,
     check_rtvsd_wanted_at_boot,
+    check_snakeoil_pfx,
 )
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor.render_text import (  # noqa: F401  pylint: disable=unused-import
     render_all_text,
@@ -131,6 +132,8 @@ CHECKS = [
           check_config_server, after=("config_parses",)),
     Check("config_password", "Config: PFX password not the shipped default", (LINUX,), [facts_ref("section 1 .deb package")],
           check_config_password, after=("config_parses",)),
+    Check("snakeoil_pfx", "Package's snakeoil PFX not readable by others", (LINUX,), [facts_ref("section 1 .deb package")],
+          check_snakeoil_pfx, after=("config_parses",)),
     Check("pfx_exists", "PFX file exists", (LINUX,), [SEED_LINUX_CONFIG], check_pfx_exists, after=("config_parses",)),
     Check("pfx_opens", "PFX opens with the configured password", (LINUX,), [SEED_LINUX_CONFIG, rtvs_issue(3361)],
           check_pfx_opens, after=("pfx_exists",)),
