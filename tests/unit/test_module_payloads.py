@@ -23,7 +23,7 @@ from ansible.executor import module_common
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 _AnsibleCollectionFinder(paths=[sys.argv[1]])._install()
 kwargs = {}
-date_time = (2020, 1, 1, 0, 0, 0)  # ansible-core 2.16 to 2.18: a time tuple
+date_time = (2020, 1, 1, 0, 0, 0)  # ansible-core 2.16-2.18 take zipfile's tuple
 if "extension_manager" in inspect.signature(module_common.recursive_finder).parameters:  # ansible-core 2.19+
     from ansible._internal._ansiballz import _builder
     kwargs["extension_manager"] = _builder.ExtensionManager()
