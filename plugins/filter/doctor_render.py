@@ -9,12 +9,12 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_fleet, doctor_render_html, doctor_render_junit
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import fleet, render_html, render_junit
 
 
 def _checked(name, reports):
     try:
-        doctor_fleet.hosts(reports)
+        fleet.hosts(reports)
     except TypeError as exc:
         raise AnsibleFilterError("%s: %s" % (name, exc))
     return reports
@@ -22,18 +22,18 @@ def _checked(name, reports):
 
 def doctor_fleet_lines(reports, host_lines=12, check_lines=8, warn_lines=4, width=100):
     """Host reports -> the fleet summary, a list of lines (print it with ansible.builtin.debug msg)."""
-    return doctor_fleet.summary_lines(_checked("doctor_fleet_lines", reports), int(host_lines), int(check_lines),
-                                      int(warn_lines), int(width))
+    return fleet.summary_lines(_checked("doctor_fleet_lines", reports), int(host_lines), int(check_lines),
+                               int(warn_lines), int(width))
 
 
 def doctor_junit(reports, name="rtvs.remote doctor", timestamp=None):
     """Host reports -> JUnit XML text."""
-    return doctor_render_junit.render(_checked("doctor_junit", reports), name, timestamp)
+    return render_junit.render(_checked("doctor_junit", reports), name, timestamp)
 
 
 def doctor_html(reports, generated="", inventory="", title="RTVS doctor"):
     """Host reports -> a self-contained HTML page."""
-    return doctor_render_html.render(_checked("doctor_html", reports), generated, inventory, title)
+    return render_html.render(_checked("doctor_html", reports), generated, inventory, title)
 
 
 class FilterModule(object):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""doctor_trust_root: the CA file the doctor's trust check uses (module_utils/tls/ca.py doctor_trust_root)."""
+"""doctor_trust_root: the CA file the doctor's trust check uses (module_utils/tls/internal_ca.py doctor_trust_root)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -50,7 +50,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import ca
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca as ca
 
 
 def doctor_trust_root(ca_file, source="", ca_dir="", ca_certificate=""):

@@ -171,10 +171,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import ca, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, internal_ca
 
 ENTRY = module_runner.Entry(
-    "internal_ca", ca.run, refusals=(certs.CertError, fileio.FileError),
+    "internal_ca", internal_ca.run, refusals=(certs.CertError, fileio.FileError),
     libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
 )
 

@@ -159,10 +159,10 @@ parents_fixed:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils.host import key_access
 
 ENTRY = module_runner.Entry(
-    "key_access", posix_access.apply_key_access, refusals=(posix_access.AccessError,), diff_only_when_changed=True,
+    "key_access", key_access.apply_key_access, refusals=(key_access.AccessError,), diff_only_when_changed=True,
 )
 
 

@@ -204,10 +204,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pfx
 
 ENTRY = module_runner.Entry(
-    "pfx", pkcs12.run, refusals=(pkcs12.PfxError, certs.CertError, fileio.FileError),
+    "pfx", pfx.run, refusals=(pfx.PfxError, certs.CertError, fileio.FileError),
     libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
 )
 

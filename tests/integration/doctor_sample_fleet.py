@@ -11,7 +11,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".work", "ac"))
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as dc  # noqa: E402
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_render_html  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import render_html  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "doctor")
 HOSTILE_LOG = '[Error] login failed for <img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
@@ -72,7 +72,7 @@ def fleet():
 
 
 def html(generated="2026-11-30T16:00:00Z", inventory="inventories/lab/hosts.yml"):
-    return doctor_render_html.render(fleet(), generated, inventory)
+    return render_html.render(fleet(), generated, inventory)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import doctor_sample_fleet  # noqa: E402
 
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_render_html  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import render_html  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTS = ["rtvs-badcert", "rtvs-healthy", "rtvs-noisy", "rtvs-stopped", "rtvs-win"]
@@ -30,9 +30,18 @@ def page(tmp_path_factory):
     return path
 
 
+_PROFILE = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def profile(tmp_path_factory):
+    """A Chromium profile of this run's own: checkouts testing at once would lock one shared profile."""
+    _PROFILE[:] = [str(tmp_path_factory.mktemp("chromium-profile"))]
+
+
 def chromium(*args):
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-           "--disable-extensions", "--user-data-dir=%s" % os.environ.get("TMPDIR", "/tmp") + "/doctor-chromium-profile"]
+           "--disable-extensions", "--user-data-dir=%s" % _PROFILE[0]]
     proc = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
@@ -129,9 +138,9 @@ def test_screenshot_shows_every_status_colour(page, tmp_path):
     chromium("--screenshot=%s" % shot, "--window-size=1000,460", "--virtual-time-budget=2000", page.as_uri())
     width, height, pixels = png_pixels(shot.read_bytes())
     assert (width, height) == (1000, 460)
-    counts = dict((status, 0) for status in doctor_render_html.COLOURS)
+    counts = dict((status, 0) for status in render_html.COLOURS)
     wanted = dict((tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5)), status)
-                  for status, colour in doctor_render_html.COLOURS.items())
+                  for status, colour in render_html.COLOURS.items())
     for pixel in pixels:
         if pixel in wanted:
             counts[wanted[pixel]] += 1

@@ -1,5 +1,5 @@
 """The rule layer and the plan through real ansible-playbook: the Jinja test, the redaction filter, and
-linux_host_state returning the plan for a desired state (replaces a smoke test that only pinged)."""
+linux_host_info returning the plan for a desired state (replaces a smoke test that only pinged)."""
 import json
 
 PLAY = """
@@ -15,7 +15,7 @@ PLAY = """
           - "'4.2.2.20221110-2' is not rtvs.remote.supported_r"
           - (config | rtvs.remote.broker_config_redact)['security:X509CertificatePassword'] == '********'
           - (config | rtvs.remote.broker_config_redact).security.secret == '********'
-    - rtvs.remote.linux_host_state:
+    - rtvs.remote.linux_host_info:
         desired:
           check_mode: "{{ ansible_check_mode }}"
           r: {install: false}

@@ -17,7 +17,7 @@ import rel_support
 from rel_support import cert_pem, issue, key_pem, new_key, secrets_file
 
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import pfx
 
 PASSWORD = "Atomic-Pfx-9f2b"
 FQDN = "rtvs.example.test"
@@ -97,12 +97,12 @@ def pair(tmp_path):
 
 
 def test_pfx_rewrites_never_show_a_partial_file(pair):
-    """pkcs12.run (what rtvs.remote.pfx runs) rewrites the PFX each time the profile flips."""
-    assert pkcs12.run(_pfx_params(pair, "compat"))["changed"]
+    """pfx.run (what rtvs.remote.pfx runs) rewrites the PFX each time the profile flips."""
+    assert pfx.run(_pfx_params(pair, "compat"))["changed"]
     reader = Reader(pair, pair / "broker.pfx", "pfx", PASSWORD)
     time.sleep(0.3)
     for i in range(16):
-        result = pkcs12.run(_pfx_params(pair, "modern" if i % 2 == 0 else "compat"))
+        result = pfx.run(_pfx_params(pair, "modern" if i % 2 == 0 else "compat"))
         assert result["changed"], result
     stats = reader.finish()
     assert stats["invalid"] == 0, stats

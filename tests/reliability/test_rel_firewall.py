@@ -1,7 +1,7 @@
 """M5 (issue 14): rtvs_allowed_sources is said to be unenforced where ufw cannot enforce it, and the
 allow-from-anywhere rule of an earlier run goes once sources are set.
 
-The decisions are the plan's (module_utils/host/linux_plan.py, fed here with a host state as linux_host_state
+The decisions are the plan's (module_utils/host/linux_plan.py, fed here with a host state as linux_host_info
 reads it); roles/linux_broker/tasks/firewall.yml then runs on localhost guarded by that plan, and a
 stand-in ``ufw`` on PATH answers like ufw 0.36 and logs every command it gets.
 """
@@ -83,7 +83,7 @@ def test_allow_from_anywhere_is_removed_once_sources_are_set(playbook, ufw):
     first = [c for c in _commands(log) if "5444" in c]
     assert first == ["allow from any to any port 5444 proto tcp comment rtvs.remote broker"], first
     log.unlink()
-    # ufw now holds the rule the first run added (as /etc/ufw/user.rules shows it to linux_host_state)
+    # ufw now holds the rule the first run added (as /etc/ufw/user.rules shows it to linux_host_info)
     _run(playbook, env, sources=["10.20.0.0/16"], ufw=True, ufw_enabled=True, ufw_rules=["allow tcp 5444 0.0.0.0/0 in"])
     second = [c for c in _commands(log) if "5444" in c]
     assert "allow from 10.20.0.0/16 to any port 5444 proto tcp comment rtvs.remote broker" in second, second

@@ -2,7 +2,7 @@
 
 The service account could plant a symbolic link or a hard link named like a broker log pointing at a
 root-only file, or a FIFO to hang the reader: none of them is read, each is listed with the reason,
-and the doctor's check warns. Runs rtvs.remote.broker_facts through ansible-playbook on localhost.
+and the doctor's check warns. Runs rtvs.remote.broker_info through ansible-playbook on localhost.
 """
 import json
 import os

@@ -9,3 +9,6 @@ if not os.path.isdir(os.path.join(AC, "ansible_collections", "rtvs", "remote")):
     os.symlink(ROOT, os.path.join(AC, "ansible_collections", "rtvs", "remote"))
 if AC not in sys.path:
     sys.path.insert(0, AC)
+# hypothesis (tests/unit/test_pkcs12_properties.py) keeps its files under .work/, not in a .hypothesis folder
+# of the checkout, which a built tarball would otherwise hold.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(ROOT, ".work", "hypothesis"))

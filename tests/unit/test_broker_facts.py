@@ -1,4 +1,4 @@
-"""broker_facts on fake filesystem roots: every fact the doctor judges, and nothing secret returned."""
+"""broker_info (module_utils) on fake filesystem roots: every fact the doctor judges, and nothing secret returned."""
 import datetime
 import json
 import os
@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, NoEncryption, pkcs12
 
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts as bf
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info as bf
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 
 PASSWORD = "Pfx-Password-9182"
@@ -207,14 +207,14 @@ def test_pfx_without_password_opens_with_null(host):
 
 def test_mismatched_key_and_missing_key(host, monkeypatch):
     # cryptography refuses to write a PFX whose key does not match, so hand the loader's answer in.
-    real = bf.pkcs12._load
+    real = bf.pfx._load
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     def mismatched(data, password):
         _key, cert, extra, name = real(data, password)
         return other, cert, extra, name
 
-    monkeypatch.setattr(bf.pkcs12, "_load", mismatched)
+    monkeypatch.setattr(bf.pfx, "_load", mismatched)
     assert gather(host)["pfx"]["key_matches"] is False
     monkeypatch.undo()
     write(host, "/etc/rtvs/rtvsd.pfx", _pfx(no_key=True))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info
 
 PASSWORD = "Facts-Redaction-Pw-71c3"
 SECRET = "Facts-Redaction-Secret-9e2a"
@@ -18,7 +18,7 @@ SECRET = "Facts-Redaction-Secret-9e2a"
 def test_config_facts_return_no_password_and_no_secret(tmp_path, config):
     (tmp_path / "etc/rtvs").mkdir(parents=True)
     (tmp_path / "etc/rtvs/rtvsd.config.json").write_text(json.dumps(config))
-    facts, password = broker_facts.config_facts(broker_facts.Root(str(tmp_path)), "/etc/rtvs/rtvsd.config.json")
+    facts, password = broker_info.config_facts(broker_info.Root(str(tmp_path)), "/etc/rtvs/rtvsd.config.json")
     assert password == PASSWORD  # read, to open the PFX with it
     shown = json.dumps(facts)
     assert PASSWORD not in shown and SECRET not in shown

@@ -1,4 +1,4 @@
-"""Unit tests of module_utils/tls/ca.py (the internal CA) and of issuing broker certificates from it."""
+"""Unit tests of module_utils/tls/internal_ca.py (the internal CA) and of issuing broker certificates from it."""
 import datetime
 import os
 import shutil
@@ -10,7 +10,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, ca, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca as ca
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 PASS = "correct horse battery staple"

@@ -1,6 +1,6 @@
 """certs works on hosts whose cryptography predates *_utc (42) and verify_directly_issued_by (40).
 
-Debian 12 ships python3-cryptography 38; the doctor's broker_facts and the modules run there.
+Debian 12 ships python3-cryptography 38; the doctor's broker_info and the modules run there.
 The proxy below hides the newer attributes of a real certificate, as cryptography 38 lacks them.
 """
 import datetime

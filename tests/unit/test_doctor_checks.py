@@ -634,14 +634,14 @@ def test_snakeoil_pfx_readable_by_others_warns(linux, changes, status):
 
 
 def test_snakeoil_facts_of_a_host(tmp_path):
-    from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts
+    from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info
     (tmp_path / "etc/rtvs").mkdir(parents=True)
     pfx = tmp_path / "etc/rtvs/ssl-cert-snakeoil.pfx"
     pfx.write_bytes(b"0")
     pfx.chmod(0o644)
-    root = broker_facts.Root(str(tmp_path))
-    facts = broker_facts.snakeoil_facts(root, {"certificate_file": "/etc/rtvs/broker.pfx"})
+    root = broker_info.Root(str(tmp_path))
+    facts = broker_info.snakeoil_facts(root, {"certificate_file": "/etc/rtvs/broker.pfx"})
     assert facts["exists"] and facts["mode"] == "0644" and facts["in_use"] is False
     assert facts["exposure"] == "mode 0644 lets every account read it"
     pfx.chmod(0o600)
-    assert broker_facts.snakeoil_facts(root, {})["exposure"] in (None, "it is owned by %s" % facts["owner"])
+    assert broker_info.snakeoil_facts(root, {})["exposure"] in (None, "it is owned by %s" % facts["owner"])

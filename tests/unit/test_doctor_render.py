@@ -1,4 +1,4 @@
-"""Fleet summary, JUnit XML and HTML rendering of doctor reports (module_utils/doctor/doctor_fleet, doctor_render_*)."""
+"""Fleet summary, JUnit XML and HTML rendering of doctor reports (module_utils/doctor/fleet, render_junit, render_html)."""
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.rtvs.remote.plugins.filter import doctor_render as filters
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as dc
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_fleet, doctor_render_html, doctor_render_junit
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import fleet, render_html, render_junit
 
 EVIL = 'pwned </script><script>alert("x")</script> <img src=x onerror=alert(1)> & \x1b[31m \x00 end'
 
@@ -74,11 +74,11 @@ def test_fleet_summary_of_100_hosts_fits_a_screen_worst_first():
 
 def test_fleet_summary_caps_check_lines_and_accepts_every_input_shape():
     reports = [report("h%02d" % i, {dc.CHECKS[i].id: dc.FAIL}) for i in range(20) if dc.CHECKS[i].applies_to(dc.LINUX)]
-    by_list = doctor_fleet.summary_lines(reports, check_lines=5)
+    by_list = fleet.summary_lines(reports, check_lines=5)
     assert by_list[-1].startswith("  ... and ") and by_list[-1].endswith("more check(s)")
     as_dict = dict((r["host"], r) for r in reports)
-    assert doctor_fleet.summary_lines(as_dict, check_lines=5) == by_list
-    assert doctor_fleet.summary_lines({"status": "fail", "hosts": as_dict}, check_lines=5) == by_list
+    assert fleet.summary_lines(as_dict, check_lines=5) == by_list
+    assert fleet.summary_lines({"status": "fail", "hosts": as_dict}, check_lines=5) == by_list
 
 
 def test_fleet_summary_all_healthy_and_empty():
@@ -114,7 +114,7 @@ def test_junit_one_testcase_per_host_and_check_with_right_counts():
 
 
 def test_junit_escapes_attacker_text_and_always_parses():
-    xml = doctor_render_junit.render([report("evil<host>", {"broker_log": dc.FAIL}, evidence=EVIL)])
+    xml = render_junit.render([report("evil<host>", {"broker_log": dc.FAIL}, evidence=EVIL)])
     root = ET.fromstring(xml.encode("utf-8"))  # raises if a control character or markup leaked
     failure = root.find(".//failure")
     assert "<script>" in failure.get("message") and "\x1b" not in failure.get("message")
@@ -146,7 +146,7 @@ def test_html_one_row_per_host_one_column_per_check_coloured_by_status():
     assert columns[0] == "host_reachable" and columns[-1] == "win_key_readable"
     assert 'class="cell st-fail" data-status="fail" data-host="badcert" data-check="certificate_expiry"' in page
     assert 'class="cell st-na" data-status="na" data-host="winhost" data-check="pfx_opens"' in page
-    for colour in doctor_render_html.COLOURS.values():
+    for colour in render_html.COLOURS.values():
         assert colour in page
     assert "2026-11-30T16:00:00Z" in page and "inventories/test" in page
     assert re.search(r'data-status="fail"><span class="badge st-fail">2</span> fail', page)
@@ -155,14 +155,14 @@ def test_html_one_row_per_host_one_column_per_check_coloured_by_status():
 
 
 def test_html_has_no_external_assets():
-    page = doctor_render_html.render(mixed(), "now", "inv")
+    page = render_html.render(mixed(), "now", "inv")
     assert not re.search(r'(src|href)\s*=\s*["\']?(https?:|//)', page)
     assert "@import" not in page and "url(" not in page
     assert "default-src 'none'" in page
 
 
 def test_html_escapes_attacker_controlled_evidence_everywhere():
-    page = doctor_render_html.render([report("x<b>y", {"broker_log": dc.FAIL}, evidence=EVIL)], EVIL, EVIL)
+    page = render_html.render([report("x<b>y", {"broker_log": dc.FAIL}, evidence=EVIL)], EVIL, EVIL)
     assert "<img src=x" not in page and 'alert("x")</script>' not in page
     assert page.count("<script") == 2 and page.count("</script>") == 2  # only the page's own two blocks
     assert "\x1b" not in page and "\x00" not in page

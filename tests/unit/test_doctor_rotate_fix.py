@@ -44,8 +44,8 @@ def test_untrusted_certificate_names_the_client_role(linux):
 # ---------------------------------------------------------------- the doctor finds the internal CA's root
 
 
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_fleet  # noqa: E402
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import ca  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import fleet  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca as ca  # noqa: E402
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_host_report_carries_days_left(linux):
 def test_fleet_summary_lists_certificates_to_renew_with_the_rotate_command(linux):
     reports = [_report(linux, "fresh", "2030-01-01T00:00:00Z"), _report(linux, "soon", "2026-12-10T00:00:00Z"),
                _report(linux, "gone", "2026-11-20T00:00:00Z")]
-    lines = doctor_fleet.summary_lines(reports, width=200)
+    lines = fleet.summary_lines(reports, width=200)
     start = [i for i, line in enumerate(lines) if line.startswith("Certificates to renew")]
     assert start, lines
     block = lines[start[0]:start[0] + 3]
@@ -149,7 +149,7 @@ def test_fleet_summary_lists_certificates_to_renew_with_the_rotate_command(linux
 
 
 def test_fleet_summary_without_certificates_to_renew_has_no_block(linux):
-    lines = doctor_fleet.summary_lines([_report(linux, "fresh", "2030-01-01T00:00:00Z")])
+    lines = fleet.summary_lines([_report(linux, "fresh", "2030-01-01T00:00:00Z")])
     assert not [line for line in lines if "renew" in line]
 
 

@@ -1,4 +1,4 @@
-"""host_state on fake filesystem roots: what linux_broker skips on, and no password hash returned."""
+"""linux_host_info (module_utils) on fake filesystem roots: what linux_broker skips on, and no password hash returned."""
 import hashlib
 import json
 import os
@@ -6,7 +6,7 @@ import pwd
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state as hs
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info as hs
 
 HASH = "$6$salt$Vb0hash"
 PASSWD = """root:x:0:0:root:/root:/bin/bash

@@ -370,7 +370,7 @@ def test_module_path_and_action_path_map_the_same_way(raises):
 
 
 @pytest.mark.parametrize("name", ["broker_certificate", "pfx", "tls_probe", "key_access", "broker_config", "internal_ca",
-                                  "broker_facts"])
+                                  "broker_info"])
 def test_each_action_uses_its_module_spec_and_entry(name):
     import importlib
     action = importlib.import_module("ansible_collections.rtvs.remote.plugins.action.%s" % name).ActionModule

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state, linux_firewall as fw, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info, linux_firewall as fw, linux_plan
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "nftables")
 # the sources the fixtures were loaded with (10.20.3.0/24 and 2001:db8:1::7 lie inside others: merged)
@@ -256,18 +256,18 @@ def test_host_state_reads_the_table_only_when_the_role_manages_the_firewall(tmp_
         return 0, fixture("table_inet_rtvs.json"), ""
 
     desired = {"firewall": True, "firewall_backend": "auto", "port": 5444, "allowed_sources": SOURCES}
-    result = host_state.gather({"desired": desired}, root=str(tmp_path), nft=nft)
+    result = linux_host_info.gather({"desired": desired}, root=str(tmp_path), nft=nft)
     assert result["state"]["nft"] is True and result["state"]["nft_table"] == fw.wanted_table(5444, SOURCES)
     assert set(fw.PATHS) <= set(result["state"]["paths"])
     assert calls == [["-j", "list", "table", "inet", "rtvs"]]
-    host_state.gather({"desired": dict(desired, firewall_backend="none")}, root=str(tmp_path), nft=nft)
+    linux_host_info.gather({"desired": dict(desired, firewall_backend="none")}, root=str(tmp_path), nft=nft)
     assert len(calls) == 1
     # with the unit on the host, whether it is active (one systemctl call)
     os.makedirs(str(tmp_path / "etc/systemd/system"))
     (tmp_path / "etc/systemd/system/rtvs-firewall.service").write_text(fw.UNIT)
     asked = []
-    state = host_state.gather({"desired": desired}, root=str(tmp_path), nft=nft,
-                              systemctl=lambda args: asked.append(args) or "inactive")["state"]
+    state = linux_host_info.gather({"desired": desired}, root=str(tmp_path), nft=nft,
+                                   systemctl=lambda args: asked.append(args) or "inactive")["state"]
     assert state["nft_unit_active"] == "inactive" and asked == [["is-active", "rtvs-firewall.service"]]
 
 
@@ -283,9 +283,9 @@ def test_ufw_rules_of_this_role_are_read_by_their_hex_comment(tmp_path):
         "### tuple ### allow tcp 5444 0.0.0.0/0 any 10.7.0.0/16 in comment=6f74686572\n")
     (tmp_path / "etc/ufw/user6.rules").write_text(
         "### tuple ### allow tcp 5444 ::/0 any 2001:db8::/32 in comment=727476732e72656d6f74652062726f6b6572\n")
-    root = host_state.host_readers.Root(str(tmp_path))
-    assert host_state.ufw_rules(root, fw.UFW_COMMENT) == ["allow tcp 5444 10.9.0.0/16 in", "allow tcp 5444 2001:db8::/32 in"]
-    assert len(host_state.ufw_rules(root)) == 4
+    root = linux_host_info.host_readers.Root(str(tmp_path))
+    assert linux_host_info.ufw_rules(root, fw.UFW_COMMENT) == ["allow tcp 5444 10.9.0.0/16 in", "allow tcp 5444 2001:db8::/32 in"]
+    assert len(linux_host_info.ufw_rules(root)) == 4
 
 
 def test_ufw_rules_of_sources_no_longer_listed_are_removed_and_only_ours():

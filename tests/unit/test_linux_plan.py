@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info, linux_plan
 
 PFX = "/etc/rtvs/broker.pfx"
 DROPIN = "/etc/systemd/system/rtvsd.service.d/50-rtvs-remote-wantedby.conf"
@@ -231,8 +231,8 @@ def test_gather_completes_the_options_from_desired_and_asks_apt_only_when_needed
         asked.append(args)
         return "r-base-core:\n  Installed: (none)\n  Candidate: 4.2.2.20221110-2\n"
 
-    result = host_state.gather({"desired": DESIRED, "users": [{"name": "alice", "password_hash": "$6$x"}]},
-                               root=str(tmp_path), systemctl=lambda args: "", apt_cache=apt_cache)
+    result = linux_host_info.gather({"desired": DESIRED, "users": [{"name": "alice", "password_hash": "$6$x"}]},
+                                    root=str(tmp_path), systemctl=lambda args: "", apt_cache=apt_cache)
     assert asked == [["policy", "r-base-core"]]
     state, plan = result["state"], result["plan"]
     assert set(state["paths"]) >= {PFX, DROPIN, "/etc/rtvs", "/var/log/rtvs", linux_plan.CRAN_SOURCES}
@@ -240,7 +240,7 @@ def test_gather_completes_the_options_from_desired_and_asks_apt_only_when_needed
     assert plan["r"]["version"] == "4.2.2.20221110-2" and plan["todo"]["users"]
     asked[:] = []
     pinned = dict(DESIRED, r=dict(DESIRED["r"], version="3.6.3-1"))
-    host_state.gather({"desired": pinned}, root=str(tmp_path), systemctl=lambda args: "", apt_cache=apt_cache)
+    linux_host_info.gather({"desired": pinned}, root=str(tmp_path), systemctl=lambda args: "", apt_cache=apt_cache)
     assert asked == []
 
 
@@ -250,7 +250,7 @@ def test_ufw_rules_are_read_from_both_files(tmp_path):
         "*filter\n### tuple ### allow tcp 5444 0.0.0.0/0 any 10.0.0.0/8 in comment=7274\n"
         "-A ufw-user-input -p tcp --dport 5444 -s 10.0.0.0/8 -j ACCEPT\n### tuple ### deny udp 53 0.0.0.0/0 any 0.0.0.0/0\n")
     (tmp_path / "etc/ufw/user6.rules").write_text("### tuple ### allow tcp 5444 ::/0 any ::/0 in\n")
-    rules = host_state.ufw_rules(host_state.host_readers.Root(str(tmp_path)))
+    rules = linux_host_info.ufw_rules(linux_host_info.host_readers.Root(str(tmp_path)))
     assert rules == ["allow tcp 5444 10.0.0.0/8 in", "allow tcp 5444 ::/0 in"]
 
 

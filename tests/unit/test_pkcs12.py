@@ -1,4 +1,4 @@
-"""Unit tests of module_utils/tls/pkcs12.py: profiles checked in the DER, wrong password, comparison."""
+"""Unit tests of module_utils/tls/pfx.py: profiles checked in the DER, wrong password, comparison."""
 import datetime
 import hashlib
 import os
@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pfx
 
 FQDN = "rtvs.example.com"
 PASSWORD = "Pfx-pa55word"
@@ -40,28 +40,28 @@ def ca():
 
 def test_compat_profile_in_the_der(pair):
     key, cert = pair
-    info = pkcs12.inspect(pkcs12.build(key, cert, password=PASSWORD, encryption="compat"))
+    info = pfx.inspect(pfx.build(key, cert, password=PASSWORD, encryption="compat"))
     assert info["key_encryption"] == ["pbeWithSHA1And3-KeyTripleDES-CBC"]
     assert info["certificate_encryption"] == ["pbeWithSHA1And3-KeyTripleDES-CBC"]
     assert info["mac"] == "sha1"
     assert info["mac_iterations"] == 2048
-    assert pkcs12.profile(info) == "compat"
+    assert pfx.profile(info) == "compat"
 
 
 def test_modern_profile_in_the_der(pair):
     key, cert = pair
-    info = pkcs12.inspect(pkcs12.build(key, cert, password=PASSWORD, encryption="modern"))
+    info = pfx.inspect(pfx.build(key, cert, password=PASSWORD, encryption="modern"))
     assert info["key_encryption"] == ["PBES2(PBKDF2-hmacWithSHA256, aes-256-cbc)"]
     assert info["certificate_encryption"] == ["PBES2(PBKDF2-hmacWithSHA256, aes-256-cbc)"]
     assert info["mac"] == "sha256"
-    assert pkcs12.profile(info) == "modern"
+    assert pfx.profile(info) == "modern"
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl binary not installed")
 def test_openssl_binary_agrees_with_our_reading_of_the_compat_file(pair, tmp_path):
     key, cert = pair
     path = tmp_path / "c.pfx"
-    path.write_bytes(pkcs12.build(key, cert, password=PASSWORD, encryption="compat"))
+    path.write_bytes(pfx.build(key, cert, password=PASSWORD, encryption="compat"))
     proc = subprocess.run(
         ["openssl", "pkcs12", "-legacy", "-info", "-nokeys", "-noout", "-in", str(path), "-passin", "pass:" + PASSWORD],
         capture_output=True, text=True, check=True,
@@ -84,93 +84,93 @@ def test_mac_check_and_profile_on_a_file_openssl_made(pair, tmp_path):
         check=True, capture_output=True,
     )
     data = (tmp_path / "o.pfx").read_bytes()
-    info = pkcs12.inspect(data)
-    assert pkcs12.mac_verifies(info, PASSWORD) is True
-    assert pkcs12.mac_verifies(info, PASSWORD + "x") is False
+    info = pfx.inspect(data)
+    assert pfx.mac_verifies(info, PASSWORD) is True
+    assert pfx.mac_verifies(info, PASSWORD + "x") is False
     # openssl -legacy encrypts certificates with 40-bit RC2: neither of our profiles.
     assert info["certificate_encryption"] == ["pbeWithSHA1And40BitRC2-CBC"]
-    assert pkcs12.profile(info) == "other"
-    contents = pkcs12.open_pfx(data, PASSWORD)
-    assert pkcs12.differences(contents, key, cert, [], "compat") == ["encryption is other, wanted compat"]
+    assert pfx.profile(info) == "other"
+    contents = pfx.open_pfx(data, PASSWORD)
+    assert pfx.differences(contents, key, cert, [], "compat") == ["encryption is other, wanted compat"]
 
 
 def test_open_round_trip_with_chain_and_friendly_name(pair, ca):
     key, cert = pair
-    data = pkcs12.build(key, cert, [ca[1]], PASSWORD, "compat", friendly_name="rtvs broker")
-    contents = pkcs12.open_pfx(data, PASSWORD)
+    data = pfx.build(key, cert, [ca[1]], PASSWORD, "compat", friendly_name="rtvs broker")
+    contents = pfx.open_pfx(data, PASSWORD)
     assert contents.friendly_name == "rtvs broker"
     assert contents.chain == [ca[1]]
     assert contents.cert == cert
     assert contents.encryption == "compat"
-    assert pkcs12.differences(contents, key, cert, [ca[1]], "compat", "rtvs broker") == []
+    assert pfx.differences(contents, key, cert, [ca[1]], "compat", "rtvs broker") == []
 
 
 def test_differences_name_each_part(pair, ca):
     key, cert = pair
-    contents = pkcs12.open_pfx(pkcs12.build(key, cert, None, PASSWORD, "compat"), PASSWORD)
+    contents = pfx.open_pfx(pfx.build(key, cert, None, PASSWORD, "compat"), PASSWORD)
     other_key = certs.generate_key(2048)
     other_cert = certs.build_certificate(key, FQDN, ["other.example.com"], now=NOW)
-    assert pkcs12.differences(contents, other_key, cert) == ["private key differs"]
-    assert pkcs12.differences(contents, key, other_cert) == ["certificate differs"]
-    assert pkcs12.differences(contents, key, cert, [ca[1]]) == ["chain differs (other_certificates)"]
-    assert pkcs12.differences(contents, key, cert, friendly_name="x") == ["friendly name differs"]
-    assert pkcs12.differences(contents, key, cert, encryption="modern") == ["encryption is compat, wanted modern"]
+    assert pfx.differences(contents, other_key, cert) == ["private key differs"]
+    assert pfx.differences(contents, key, other_cert) == ["certificate differs"]
+    assert pfx.differences(contents, key, cert, [ca[1]]) == ["chain differs (other_certificates)"]
+    assert pfx.differences(contents, key, cert, friendly_name="x") == ["friendly name differs"]
+    assert pfx.differences(contents, key, cert, encryption="modern") == ["encryption is compat, wanted modern"]
 
 
 def test_chain_order_is_compared(pair, ca):
     key, cert = pair
     second = certs.build_certificate(certs.generate_key(2048), "intermediate.example.com", now=NOW)
-    contents = pkcs12.open_pfx(pkcs12.build(key, cert, [ca[1], second], PASSWORD), PASSWORD)
+    contents = pfx.open_pfx(pfx.build(key, cert, [ca[1], second], PASSWORD), PASSWORD)
     assert contents.chain == [ca[1], second]
-    assert pkcs12.differences(contents, key, cert, [second, ca[1]]) == ["chain differs (other_certificates)"]
+    assert pfx.differences(contents, key, cert, [second, ca[1]]) == ["chain differs (other_certificates)"]
 
 
 @pytest.mark.parametrize("encryption", ["compat", "modern"])
 def test_wrong_password_is_detected_not_reported_as_damage(pair, encryption):
     key, cert = pair
-    data = pkcs12.build(key, cert, None, PASSWORD, encryption)
-    with pytest.raises(pkcs12.PfxWrongPassword, match="path does not open with password.*force: true"):
-        pkcs12.open_pfx(data, "not-the-password", fix=pkcs12.REPLACE_FIX)
+    data = pfx.build(key, cert, None, PASSWORD, encryption)
+    with pytest.raises(pfx.PfxWrongPassword, match="path does not open with password.*force: true"):
+        pfx.open_pfx(data, "not-the-password", fix=pfx.REPLACE_FIX)
 
 
 @pytest.mark.parametrize("data", [b"", b"hello world", b"\x30\x03\x02\x01\x03", b"\x30\x82\xff\xff\x02"])
 def test_malformed_files_are_reported_as_such(data):
-    with pytest.raises(pkcs12.PfxMalformed, match="path is not a PKCS#12"):
-        pkcs12.open_pfx(data, PASSWORD)
+    with pytest.raises(pfx.PfxMalformed, match="path is not a PKCS#12"):
+        pfx.open_pfx(data, PASSWORD)
 
 
 def test_truncated_pfx_is_malformed(pair):
     key, cert = pair
-    data = pkcs12.build(key, cert, None, PASSWORD)
-    with pytest.raises(pkcs12.PfxMalformed):
-        pkcs12.open_pfx(data[:-10], PASSWORD)
+    data = pfx.build(key, cert, None, PASSWORD)
+    with pytest.raises(pfx.PfxMalformed):
+        pfx.open_pfx(data[:-10], PASSWORD)
 
 
 def test_ber_indefinite_length_outer_sequence_is_read(pair):
     key, cert = pair
-    der = pkcs12.build(key, cert, None, PASSWORD)
+    der = pfx.build(key, cert, None, PASSWORD)
     assert der[0] == 0x30 and der[1] == 0x82
     body = der[4:]
     ber = b"\x30\x80" + body + b"\x00\x00"
-    info = pkcs12.inspect(ber)
-    assert pkcs12.profile(info) == "compat"
-    assert pkcs12.mac_verifies(info, PASSWORD) is True
+    info = pfx.inspect(ber)
+    assert pfx.profile(info) == "compat"
+    assert pfx.mac_verifies(info, PASSWORD) is True
 
 
 def test_build_refuses_empty_password_and_unknown_encryption(pair):
     key, cert = pair
-    with pytest.raises(pkcs12.PfxError, match="password is empty"):
-        pkcs12.build(key, cert, None, "", "compat")
-    with pytest.raises(pkcs12.PfxError, match="encryption 'weak' is unknown; use one of compat, modern"):
-        pkcs12.build(key, cert, None, PASSWORD, "weak")
+    with pytest.raises(pfx.PfxError, match="password is empty"):
+        pfx.build(key, cert, None, "", "compat")
+    with pytest.raises(pfx.PfxError, match="encryption 'weak' is unknown; use one of compat, modern"):
+        pfx.build(key, cert, None, PASSWORD, "weak")
 
 
 def test_cryptography_reads_what_we_build_with_non_ascii_password(pair):
     key, cert = pair
-    data = pkcs12.build(key, cert, None, "pässwörd", "compat")
+    data = pfx.build(key, cert, None, "pässwörd", "compat")
     loaded = crypto_pkcs12.load_pkcs12(data, "pässwörd".encode("utf-8"))
     assert loaded.cert.certificate == cert
-    assert pkcs12.mac_verifies(pkcs12.inspect(data), "pässwörd") is True
+    assert pfx.mac_verifies(pfx.inspect(data), "pässwörd") is True
 
 
 def _run_params(tmp_path, **extra):
@@ -189,16 +189,16 @@ def test_run_stores_a_ca_given_twice_once_and_check_mode_writes_nothing(tmp_path
     (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert, ca[1]]))
     (tmp_path / "ca.crt").write_bytes(certs.certs_pem([ca[1]]))
     params = _run_params(tmp_path, other_certificates=[str(tmp_path / "ca.crt")])
-    checked = pkcs12.run(params, check_mode=True)
+    checked = pfx.run(params, check_mode=True)
     assert checked["changed"] and checked["reason"] == "missing" and not (tmp_path / "b.pfx").exists()
     assert checked["checksum"] is None  # nothing written yet
-    written = pkcs12.run(params)
+    written = pfx.run(params)
     assert written["changed"]
     data = (tmp_path / "b.pfx").read_bytes()
     assert written["checksum"] == hashlib.sha1(data).hexdigest()
-    contents = pkcs12.open_pfx(data, PASSWORD)
+    contents = pfx.open_pfx(data, PASSWORD)
     assert contents.chain == [ca[1]]
-    again = pkcs12.run(params)
+    again = pfx.run(params)
     assert not again["changed"] and again["reason"] is None
     assert again["checksum"] == written["checksum"]
     assert PASSWORD not in repr(again) and "password: ********" in again["diff"]["after"]
@@ -210,17 +210,17 @@ def test_run_refuses_a_non_ascii_password_by_default_and_writes_nothing(tmp_path
     (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert]))
     params = _run_params(tmp_path, password="p\u00e4ss-w\u00f6rd-\u20ac")
     for check_mode in (True, False):
-        with pytest.raises(pkcs12.PfxError) as caught:
-            pkcs12.run(params, check_mode=check_mode)
+        with pytest.raises(pfx.PfxError) as caught:
+            pfx.run(params, check_mode=check_mode)
         message = str(caught.value)
         assert "3 characters outside printable ASCII" in message and "OpenSSL 1.0.x" in message
         assert "set password_charset: any" in message and "p\u00e4ss" not in message
         assert not (tmp_path / "b.pfx").exists()
     # the same with password_charset: ascii given explicitly
-    with pytest.raises(pkcs12.PfxError, match="outside printable ASCII"):
-        pkcs12.run(dict(params, password_charset="ascii"))
-    with pytest.raises(pkcs12.PfxError, match="password_charset 'utf8' is unknown; use one of ascii, any"):
-        pkcs12.run(dict(params, password_charset="utf8"))
+    with pytest.raises(pfx.PfxError, match="outside printable ASCII"):
+        pfx.run(dict(params, password_charset="ascii"))
+    with pytest.raises(pfx.PfxError, match="password_charset 'utf8' is unknown; use one of ascii, any"):
+        pfx.run(dict(params, password_charset="utf8"))
 
 
 def test_run_with_password_charset_any_writes_and_warns(tmp_path, pair):
@@ -229,11 +229,11 @@ def test_run_with_password_charset_any_writes_and_warns(tmp_path, pair):
     os.chmod(str(tmp_path / "b.key"), 0o600)  # pfx refuses a key others can read
     (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert]))
     params = _run_params(tmp_path, password="p\u00e4ss-w\u00f6rd", password_charset="any")
-    written = pkcs12.run(params)
+    written = pfx.run(params)
     assert written["changed"] and written["warnings"][0].startswith("WARNING: password has 2 characters")
-    assert pkcs12.open_pfx((tmp_path / "b.pfx").read_bytes(), "p\u00e4ss-w\u00f6rd").cert == cert
-    again = pkcs12.run(params)
+    assert pfx.open_pfx((tmp_path / "b.pfx").read_bytes(), "p\u00e4ss-w\u00f6rd").cert == cert
+    again = pfx.run(params)
     assert not again["changed"] and len(again["warnings"]) == 1
     # printable ASCII: no warning at all
     ascii_params = _run_params(tmp_path, path=str(tmp_path / "c.pfx"), password_charset="any")
-    assert "warnings" not in pkcs12.run(ascii_params)
+    assert "warnings" not in pfx.run(ascii_params)

@@ -5,7 +5,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.filter import client_trust_plan as plan_filter
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import ca, certs, trust
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, trust
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca as ca
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 PASS = "correct horse battery staple"

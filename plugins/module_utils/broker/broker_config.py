@@ -32,7 +32,7 @@ from collections import OrderedDict
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import pfx
 from ansible_collections.rtvs.remote.plugins.module_utils.broker.broker_config_json import (  # noqa: F401  pylint: disable=unused-import
     _BOMS,
     BrokerConfigError,
@@ -362,9 +362,9 @@ CERTIFICATE_FIX = ("give the PFX's password as certificate_password or rebuild i
 def _open_certificate(path, password):
     """None when ``path`` is a PKCS#12 file that ``password`` opens with a key and a certificate, else the problem."""
     try:
-        pkcs12.read_pfx(path, password, fix=CERTIFICATE_FIX, password_name="the configured X509CertificatePassword",
-                        require_key_and_cert=True)
-    except pkcs12.PfxError as exc:
+        pfx.read_pfx(path, password, fix=CERTIFICATE_FIX, password_name="the configured X509CertificatePassword",
+                     require_key_and_cert=True)
+    except pfx.PfxError as exc:
         return str(exc)
     return None
 

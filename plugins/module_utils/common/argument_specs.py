@@ -136,7 +136,7 @@ BROKER_CONFIG = dict(
     supports_check_mode=True,
 )
 
-BROKER_FACTS = dict(
+BROKER_INFO = dict(
     argument_spec=dict(
         config_path=dict(type="path", default="/etc/rtvs/rtvsd.config.json"),
         service=dict(type="str", default="rtvsd"),
@@ -148,7 +148,7 @@ BROKER_FACTS = dict(
     supports_check_mode=True,
 )
 
-LINUX_HOST_STATE = dict(
+LINUX_HOST_INFO = dict(
     argument_spec=dict(
         packages=dict(type="list", elements="str", default=[]),
         service_account=dict(type="str"),

@@ -15,7 +15,7 @@ Input (one host)::
                   "require_supported_r": False, "credentials_given": False,
                   "now": "2026-01-01T00:00:00Z" (optional)},
       "probe":  {...},   # rtvs.remote.tls_probe result (controller side)
-      "broker": {...},   # rtvs.remote.broker_facts (Linux) or rtvs.remote.win_broker_info (Windows)
+      "broker": {...},   # rtvs.remote.broker_info (Linux) or rtvs.remote.win_broker_info (Windows)
       "unreachable": False,            # Ansible could not reach the host
     }
 
@@ -35,7 +35,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker.broker_rules import R_SUPPORTED_TEXT
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_checks_tls
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import controller_tls
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor.common import (  # noqa: F401  pylint: disable=unused-import
     _fqdn,
     _port,
@@ -194,7 +194,7 @@ CHECKS = [
     Check("certificate_trust", "Certificate chain trusted (or self-signed)", (CONTROLLER,), [SEED_SELF_SIGNED],
           check_certificate_trust, after=("certificate_expiry", "tls_handshake")),
     Check("tls_posture", "Broker refuses TLS 1.0/1.1 and weak ciphers", (CONTROLLER,), [facts_ref("section 4 client")],
-          doctor_checks_tls.check_tls_posture, after=("tls_handshake",)),
+          controller_tls.check_tls_posture, after=("tls_handshake",)),
     Check("info_about", "GET /info/about answers 200", (CONTROLLER,), [facts_ref("section 3 HTTP API"), rtvs_issue(3251)],
           check_info_about, after=("tls_handshake",)),
     Check("interpreters", "GET /interpreters lists R (with credentials)", (CONTROLLER,),

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The doctor's Linux host checks (facts from rtvs.remote.broker_facts), and the R checks both platforms share."""
+"""The doctor's Linux host checks (facts from rtvs.remote.broker_info), and the R checks both platforms share."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -192,7 +192,7 @@ def check_pfx_opens(facts):
     if pfx.get("opens"):
         return ok("%s opens with the configured password" % pfx["path"])
     return fail(
-        # the one wording of pkcs12.open_pfx, which names the file and the password it tried
+        # the one wording of pfx.open_pfx, which names the file and the password it tried
         pfx.get("error") or "%s does not open with the configured X509CertificatePassword" % pfx["path"],
         "Set security.X509CertificatePassword to the PFX's password (rtvs_pfx_password) or rebuild the PFX with it.",
     )

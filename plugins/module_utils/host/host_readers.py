@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Readers of a Linux host's own files, shared by broker_facts (the doctor) and host_state (the role).
+"""Readers of a Linux host's own files, shared by broker_info (the doctor) and linux_host_info (the role).
 
 Pure Python, no Ansible imports, no cryptography: every path is read below ``root`` (``/`` on a real
 host, a temporary folder in unit tests) and nothing is written. The only process run is

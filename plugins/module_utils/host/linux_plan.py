@@ -5,7 +5,7 @@
 
 Pure Python, no Ansible imports, no I/O: ``plan(desired, state)`` takes the desired state (computed once
 from the role's variables, ``linux_broker_desired`` in roles/linux_broker/vars/main.yml) and the
-observations of rtvs.remote.linux_host_state (host_state.gather) and returns, for every step of the role,
+observations of rtvs.remote.linux_host_info (host_state.gather) and returns, for every step of the role,
 
 - ``pending``: the step would change the host (True), would not (False), or only its module can tell (None);
 - ``todo``: the role runs the step's task. In a normal run that is every pending step and every step only its

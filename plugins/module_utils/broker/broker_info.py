@@ -26,13 +26,13 @@ import re
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
-from ansible_collections.rtvs.remote.plugins.module_utils.host import posix_access
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.host import key_access
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pfx
 from ansible_collections.rtvs.remote.plugins.module_utils.host.host_readers import (
     NotTrusted, Root, check_owned_regular, dpkg_packages, grp_name, listening_facts, name_of, password_usable, pwd_name,
     read_groups, read_owned_tail, read_passwd, read_shadow, service_facts)
 
-HAS_CRYPTOGRAPHY = pkcs12.HAS_CRYPTOGRAPHY
+HAS_CRYPTOGRAPHY = pfx.HAS_CRYPTOGRAPHY
 
 DEFAULT_URLS = "https://0.0.0.0:5444"
 DEFAULT_GROUP = "Users"  # SecurityOptions.cs default when the key is omitted
@@ -141,8 +141,8 @@ def pfx_facts(root, path, password, account, can_read, fqdn=None):
         facts["error"] = password_rules.control_character_problem("X509CertificatePassword", password)
         return facts
     try:
-        contents = pkcs12.open_pfx(data, password, path, password_name="the configured X509CertificatePassword")
-    except pkcs12.PfxError as exc:
+        contents = pfx.open_pfx(data, password, path, password_name="the configured X509CertificatePassword")
+    except pfx.PfxError as exc:
         facts["opens"] = False
         facts["error"] = str(exc)
         return facts
@@ -162,21 +162,21 @@ def pfx_facts(root, path, password, account, can_read, fqdn=None):
 
 
 def posix_can_read(path, account_name):
-    """(readable, reason) for the service account, from posix_access (owner, mode, POSIX ACL, parent folders)."""
+    """(readable, reason) for the service account, from key_access (owner, mode, POSIX ACL, parent folders)."""
     try:
-        uid, gids, _primary = posix_access.account(account_name)
-    except posix_access.AccessError:
+        uid, gids, _primary = key_access.account(account_name)
+    except key_access.AccessError:
         return False, "account %s does not exist" % account_name
-    for directory in posix_access.parent_dirs(path):
+    for directory in key_access.parent_dirs(path):
         st = os.stat(directory)
-        entries = posix_access.read_acl(directory, st)
-        if not posix_access.allowed(uid, gids, st.st_uid, st.st_gid, entries, posix_access.X):
-            return False, "%s cannot enter %s (%s)" % (account_name, directory, ", ".join(posix_access.acl_text(entries)))
+        entries = key_access.read_acl(directory, st)
+        if not key_access.allowed(uid, gids, st.st_uid, st.st_gid, entries, key_access.X):
+            return False, "%s cannot enter %s (%s)" % (account_name, directory, ", ".join(key_access.acl_text(entries)))
     st = os.stat(path)
-    entries = posix_access.read_acl(path, st)
-    acl = ", ".join(posix_access.acl_text(entries))
+    entries = key_access.read_acl(path, st)
+    acl = ", ".join(key_access.acl_text(entries))
     owner = "%s:%s" % (name_of(pwd_name, st.st_uid), name_of(grp_name, st.st_gid))
-    if posix_access.allowed(uid, gids, st.st_uid, st.st_gid, entries, posix_access.R):
+    if key_access.allowed(uid, gids, st.st_uid, st.st_gid, entries, key_access.R):
         return True, "%s may read (owner %s; %s)" % (account_name, owner, acl)
     return False, "%s may not read (owner %s; %s)" % (account_name, owner, acl)
 

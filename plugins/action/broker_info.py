@@ -1,15 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""rtvs.remote.broker_facts: in the controller's process when the task runs there (plugin_utils/inprocess.py)."""
+"""rtvs.remote.broker_info: in the controller's process when the task runs there (plugin_utils/inprocess.py)."""
 
 from __future__ import annotations
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs
-from ansible_collections.rtvs.remote.plugins.modules.broker_facts import ENTRY
+from ansible_collections.rtvs.remote.plugins.modules.broker_info import ENTRY
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 
 
 class ActionModule(InProcessAction):
-    spec = argument_specs.BROKER_FACTS
+    spec = argument_specs.BROKER_INFO
     entry = ENTRY

@@ -26,15 +26,15 @@ import html
 import json
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as doctor_checks, doctor_fleet
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as doctor_checks, fleet
 
 COLOURS = {
-    doctor_fleet.FAIL: "#d1242f",
-    doctor_fleet.WARN: "#f0a500",
-    doctor_fleet.OK: "#2da44e",
-    doctor_fleet.SKIP: "#aab4c0",
+    fleet.FAIL: "#d1242f",
+    fleet.WARN: "#f0a500",
+    fleet.OK: "#2da44e",
+    fleet.SKIP: "#aab4c0",
 }
-SYMBOL = {doctor_fleet.FAIL: "\u2717", doctor_fleet.WARN: "!", doctor_fleet.OK: "\u2713", doctor_fleet.SKIP: "\u2013"}
+SYMBOL = {fleet.FAIL: "\u2717", fleet.WARN: "!", fleet.OK: "\u2713", fleet.SKIP: "\u2013"}
 _CONTROL = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -227,16 +227,16 @@ _JS = u"""
 
 
 def render(reports, generated="", inventory="", title="RTVS doctor"):
-    """The page (str). reports: see doctor_fleet.hosts; generated, inventory: shown in the header."""
-    items = doctor_fleet.hosts(reports)
+    """The page (str). reports: see fleet.hosts; generated, inventory: shown in the header."""
+    items = fleet.hosts(reports)
     check_ids = columns(items)
     titles = {}
     for _host, report in items:
         for row in report.get("checks") or []:
             titles.setdefault(row.get("id"), row.get("title"))
-    by_status = doctor_fleet.status_counts(items)
-    overall = doctor_fleet.FAIL if by_status[doctor_fleet.FAIL] else (
-        doctor_fleet.WARN if by_status[doctor_fleet.WARN] else doctor_fleet.OK)
+    by_status = fleet.status_counts(items)
+    overall = fleet.FAIL if by_status[fleet.FAIL] else (
+        fleet.WARN if by_status[fleet.WARN] else fleet.OK)
     out = []
     add = out.append
     add(u"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -250,16 +250,16 @@ def render(reports, generated="", inventory="", title="RTVS doctor"):
     add(u"<div class=\"meta\">Generated <time id=\"generated\">%s</time> &middot; inventory <span id=\"inventory\">%s</span>"
         u" &middot; %d host(s), %d check(s)</div>\n" % (esc(generated), esc(inventory), len(items), len(check_ids)))
     add(u"<div class=\"counts\" id=\"counts\">")
-    for status in (doctor_fleet.FAIL, doctor_fleet.WARN, doctor_fleet.OK):
+    for status in (fleet.FAIL, fleet.WARN, fleet.OK):
         add(u"<span class=\"count\" data-status=\"%s\"><span class=\"badge st-%s\">%d</span> %s</span>"
             % (status, status, by_status[status], esc(status)))
     add(u"</div>\n<div class=\"filters\">Show hosts: ")
-    for status in (doctor_fleet.FAIL, doctor_fleet.WARN, doctor_fleet.OK):
+    for status in (fleet.FAIL, fleet.WARN, fleet.OK):
         add(u"<label><input type=\"checkbox\" class=\"filter\" value=\"%s\" checked> %s</label>" % (status, status))
     add(u" &middot; <span id=\"shown\">%d</span> shown &middot; click a cell for evidence and fix, a column header to sort"
         % len(items))
     add(u"</div>\n<div class=\"legend\">")
-    for status in doctor_fleet.FAIL, doctor_fleet.WARN, doctor_fleet.OK, doctor_fleet.SKIP:
+    for status in fleet.FAIL, fleet.WARN, fleet.OK, fleet.SKIP:
         add(u"<span><span class=\"badge st-%s\">%s</span> %s</span>" % (status, esc(SYMBOL[status]), status))
     add(u"</div>\n</header>\n<main>\n<div class=\"wrap\">\n<table id=\"fleet\">\n<thead><tr>")
     add(u"<th class=\"host\" data-column=\"host\">Host</th><th class=\"stat\" data-column=\"status\">Status</th>"
@@ -268,22 +268,22 @@ def render(reports, generated="", inventory="", title="RTVS doctor"):
         add(u"<th class=\"check\" data-column=\"%s\" title=\"%s\">%s</th>" % (esc(check_id), esc(titles.get(check_id)), esc(check_id)))
     add(u"</tr></thead>\n<tbody>\n")
     for host, report in items:
-        status = doctor_fleet.host_status(report)
-        counts = doctor_fleet.counts(report)
+        status = fleet.host_status(report)
+        counts = fleet.counts(report)
         rows = dict((r.get("id"), r) for r in report.get("checks") or [] if isinstance(r, dict))
         add(u"<tr class=\"host-%s\" data-host=\"%s\" data-status=\"%s\">" % (status, esc(host), status))
         add(u"<td class=\"host\" title=\"%s\">%s</td>" % (esc("%s (%s, %s:%s)" % (
             host, report.get("platform"), report.get("name"), report.get("port"))), esc(host)))
         add(u"<td class=\"stat\" data-status=\"%s\"><span class=\"badge st-%s\">%s</span></td>" % (status, status, esc(status.upper())))
         add(u"<td class=\"num\" data-num=\"%d\">%d</td><td class=\"num\" data-num=\"%d\">%d</td>"
-            % (counts[doctor_fleet.FAIL], counts[doctor_fleet.FAIL], counts[doctor_fleet.WARN], counts[doctor_fleet.WARN]))
+            % (counts[fleet.FAIL], counts[fleet.FAIL], counts[fleet.WARN], counts[fleet.WARN]))
         for check_id in check_ids:
             row = rows.get(check_id)
             if row is None:
                 add(u"<td class=\"cell st-na\" data-status=\"na\" data-host=\"%s\" data-check=\"%s\" "
                     u"title=\"not applicable\"></td>" % (esc(host), esc(check_id)))
                 continue
-            cell_status = row.get("status") if row.get("status") in COLOURS else doctor_fleet.FAIL
+            cell_status = row.get("status") if row.get("status") in COLOURS else fleet.FAIL
             values = (cell_status, cell_status, esc(host), esc(check_id), esc(check_id), esc(cell_status),
                       esc(SYMBOL[cell_status]))
             add(u"<td class=\"cell st-%s\" data-status=\"%s\" data-host=\"%s\" data-check=\"%s\" tabindex=\"0\" "

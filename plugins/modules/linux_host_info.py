@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
-module: linux_host_state
+module: linux_host_info
 short_description: Read, in one call, the host state rtvs.remote.linux_broker compares before it changes anything
 version_added: 0.1.0
 description:
@@ -109,7 +109,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Read the host state once
-  rtvs.remote.linux_host_state:
+  rtvs.remote.linux_host_info:
     packages: [r-base-core, python3-cryptography]
     service_account: rtvssvc
     groups: [rtvs-users]
@@ -217,7 +217,7 @@ state:
       returned: when O(desired) manages the firewall and nft exists
       sample: {present: true, allowed: [10.20.0.0/16], chains: {input: 1, broker_port: 4}, digest: 0f3a9c1d2e4b5a60}
     service:
-      description: The unit as rtvs.remote.broker_facts reports it (C(installed), C(enabled), C(active) ...).
+      description: The unit as rtvs.remote.broker_info reports it (C(installed), C(enabled), C(active) ...).
       type: dict
       returned: when O(service) is set
 """
@@ -225,22 +225,22 @@ state:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info
 
 
 def gather(params, check_mode=False):
     """Read the state and plan (read-only: check mode is the same)."""
     del check_mode
-    return host_state.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
-                             apt_cache=module_runner.command_runner("apt-cache", missing=""),
-                             nft=module_runner.process_runner("nft"))
+    return linux_host_info.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
+                                  apt_cache=module_runner.command_runner("apt-cache", missing=""),
+                                  nft=module_runner.process_runner("nft"))
 
 
-ENTRY = module_runner.Entry("linux_host_state", gather, refusals=(host_state.StateError,))
+ENTRY = module_runner.Entry("linux_host_info", gather, refusals=(linux_host_info.StateError,))
 
 
 def main():
-    module = AnsibleModule(**argument_specs.LINUX_HOST_STATE)
+    module = AnsibleModule(**argument_specs.LINUX_HOST_INFO)
     module_runner.run(module, ENTRY)
 
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The state of a Linux host that rtvs.remote.linux_broker compares with what it wants, read in one go.
 
-Pure Python, no Ansible imports, no cryptography: the role calls rtvs.remote.linux_host_state once
+Pure Python, no Ansible imports, no cryptography: the role calls rtvs.remote.linux_host_info once
 and lets every step whose state already matches skip, instead of paying a module call (an SSH round
 trip and a Python start on the host) per step to learn that nothing changes. Read-only: nothing is
 written; the only processes run are ``systemctl`` (through the callable the caller passes).
@@ -29,7 +29,7 @@ import re
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
-from ansible_collections.rtvs.remote.plugins.module_utils.host import host_readers, linux_firewall, linux_plan, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils.host import host_readers, key_access, linux_firewall, linux_plan
 
 UFW = "/usr/sbin/ufw"
 UFW_RULES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")
@@ -186,8 +186,8 @@ def key_access_pending(params):
     A file or account that does not exist yet means pending, with the reason.
     """
     try:
-        result = posix_access.apply_key_access(params, check_mode=True)
-    except (posix_access.AccessError, KeyError, OSError) as exc:
+        result = key_access.apply_key_access(params, check_mode=True)
+    except (key_access.AccessError, KeyError, OSError) as exc:
         return {"pending": True, "reason": str(exc)}
     return {"pending": bool(result["changed"]), "reason": None}
 
@@ -338,7 +338,7 @@ def nft_table(host, nft):
 
 
 def gather(params, root="/", systemctl=None, apt_cache=None, nft=None):
-    """The module result for rtvs.remote.linux_host_state (with ``plan`` when ``desired`` is given)."""
+    """The module result for rtvs.remote.linux_host_info (with ``plan`` when ``desired`` is given)."""
     host = host_readers.Root(root)
     params = _with_desired(params)
     port = params.get("port")

@@ -49,6 +49,11 @@ OIDS = {
 
 COMPAT_PBE = "pbeWithSHA1And3-KeyTripleDES-CBC"
 MODERN_PBE = "PBES2(PBKDF2-hmacWithSHA256, aes-256-cbc)"
+# PKCS#12 nests about ten levels deep; deeper input is refused before Python's recursion limit is reached.
+MAX_DEPTH = 64
+# Files from OpenSSL, Windows and cryptography use 2000 to 600000 rounds. More would keep the MAC check
+# (pure Python) or OpenSSL's key derivation busy for minutes on a file anyone could have placed.
+MAX_ITERATIONS = 1000000
 
 
 class _Node(object):
@@ -70,8 +75,10 @@ class _Node(object):
         return len(self.children)
 
 
-def _read(data, pos):
+def _read(data, pos, depth=0):
     """Parse one TLV at pos; return (node, next_pos). Handles BER indefinite lengths."""
+    if depth > MAX_DEPTH:
+        raise PfxMalformed("ASN.1 nested more than %d levels deep" % MAX_DEPTH)
     if pos + 2 > len(data):
         raise PfxMalformed("truncated DER")
     tag = data[pos]
@@ -88,7 +95,7 @@ def _read(data, pos):
             if data[pos:pos + 2] == b"\x00\x00":
                 pos += 2
                 break
-            child, pos = _read(data, pos)
+            child, pos = _read(data, pos, depth + 1)
             children.append(child)
         return _Node(tag, None, children), pos
     if first & 0x80:
@@ -108,7 +115,7 @@ def _read(data, pos):
         children = []
         inner = pos
         while inner < end:
-            child, inner = _read(data, inner)
+            child, inner = _read(data, inner, depth + 1)
             children.append(child)
         if inner != end:
             raise PfxMalformed("DER children overrun their parent")
@@ -178,6 +185,20 @@ def _algorithm(alg):
     return "PBES2(%s-%s, %s)" % (kdf_name, prf, _name(_oid(scheme[0])))
 
 
+def _iterations(alg):
+    """The key derivation's iteration count of an encryption AlgorithmIdentifier (PKCS#12 PBE or PBES2)."""
+    params = alg[1]
+    if _name(_oid(alg[0])) == "PBES2":
+        params = params[0][1]  # PBKDF2-params: salt, iterationCount, ...
+    return _int(params[1])
+
+
+def _bounded(what, count):
+    if count > MAX_ITERATIONS:
+        raise PfxMalformed("%s iteration count %d is more than %d" % (what, count, MAX_ITERATIONS))
+    return count
+
+
 def inspect(data):
     """Describe a PFX's structure without the password.
 
@@ -193,13 +214,14 @@ def inspect(data):
             raise PfxMalformed("public-key integrity mode is not supported")
         auth_safe = _octets(_explicit0(auth[1]))
         info = {"mac": None, "mac_iterations": None, "mac_salt": None, "mac_digest": None,
-                "auth_safe": auth_safe, "key_encryption": [], "certificate_encryption": []}
+                "auth_safe": auth_safe, "key_encryption": [], "certificate_encryption": [], "max_kdf_iterations": 0}
         if len(pfx) > 2:
             mac_data = pfx[2]
             info["mac"] = _name(_oid(mac_data[0][0][0]))
             info["mac_digest"] = _octets(mac_data[0][1])
             info["mac_salt"] = _octets(mac_data[1])
-            info["mac_iterations"] = _int(mac_data[2]) if len(mac_data) > 2 else 1
+            info["mac_iterations"] = _bounded("MAC", _int(mac_data[2]) if len(mac_data) > 2 else 1)
+        kdf = []
         for content_info in _parse(auth_safe).children:
             kind = _name(_oid(content_info[0]))
             if kind == "data":
@@ -207,7 +229,9 @@ def inspect(data):
                 for bag in bags.children:
                     bag_type = _name(_oid(bag[0]))
                     if bag_type == "pkcs8ShroudedKeyBag":
-                        info["key_encryption"].append(_algorithm(_explicit0(bag[1])[0]))
+                        alg = _explicit0(bag[1])[0]
+                        info["key_encryption"].append(_algorithm(alg))
+                        kdf.append(_iterations(alg))
                     elif bag_type == "keyBag":
                         info["key_encryption"].append("none")
                     elif bag_type == "certBag":
@@ -215,8 +239,10 @@ def inspect(data):
             elif kind == "encryptedData":
                 encrypted = _explicit0(content_info[1])
                 info["certificate_encryption"].append(_algorithm(encrypted[1][1]))
+                kdf.append(_iterations(encrypted[1][1]))
             else:
                 raise PfxMalformed("unexpected content type %s" % kind)
+        info["max_kdf_iterations"] = _bounded("key derivation", max(kdf or [0]))
         return info
     except PfxMalformed:
         raise

@@ -17,7 +17,7 @@ __metaclass__ = type
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_fleet
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import fleet
 
 # Everything XML 1.0 forbids: C0 controls except tab/LF/CR, surrogates, U+FFFE/U+FFFF.
 _NOT_XML = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -40,8 +40,8 @@ def _details(row):
 
 
 def render(reports, name="rtvs.remote doctor", timestamp=None):
-    """JUnit XML (str, with an XML declaration) for the host reports (see doctor_fleet.hosts for the shapes)."""
-    items = doctor_fleet.hosts(reports)
+    """JUnit XML (str, with an XML declaration) for the host reports (see fleet.hosts for the shapes)."""
+    items = fleet.hosts(reports)
     root = ET.Element("testsuites", {"name": clean(name)})
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for host, report in items:
@@ -50,9 +50,9 @@ def render(reports, name="rtvs.remote doctor", timestamp=None):
             "name": clean(host),
             "hostname": clean(report.get("name") or host),
             "tests": str(len(rows)),
-            "failures": str(sum(1 for r in rows if r.get("status") == doctor_fleet.FAIL)),
+            "failures": str(sum(1 for r in rows if r.get("status") == fleet.FAIL)),
             "errors": "0",
-            "skipped": str(sum(1 for r in rows if r.get("status") == doctor_fleet.SKIP)),
+            "skipped": str(sum(1 for r in rows if r.get("status") == fleet.SKIP)),
             "time": "0",
         })
         if timestamp:
@@ -67,12 +67,12 @@ def render(reports, name="rtvs.remote doctor", timestamp=None):
                 "time": "0",
             })
             status = row.get("status")
-            if status == doctor_fleet.FAIL:
+            if status == fleet.FAIL:
                 failure = ET.SubElement(case, "failure", {"message": clean(row.get("evidence")), "type": "fail"})
                 failure.text = _details(row)
-            elif status == doctor_fleet.SKIP:
+            elif status == fleet.SKIP:
                 ET.SubElement(case, "skipped", {"message": clean(row.get("evidence"))})
-            elif status == doctor_fleet.WARN:
+            elif status == fleet.WARN:
                 ET.SubElement(case, "system-out").text = _details(row)
         for key in totals:
             totals[key] += int(suite.get(key))

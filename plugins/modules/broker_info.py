@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
-module: broker_facts
+module: broker_info
 short_description: Read-only facts about rtvsd (the RTVS broker) on a Linux host
 version_added: 0.1.0
 description:
@@ -64,7 +64,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Gather rtvsd facts
-  rtvs.remote.broker_facts:
+  rtvs.remote.broker_info:
     fqdn: "{{ rtvs_fqdn }}"
   become: true
   register: broker
@@ -183,7 +183,7 @@ facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 
 
@@ -198,7 +198,7 @@ def gather(params, check_mode=False):
         raise FactsRefused("port %s is out of range; use the broker port, 1-65535" % params["port"])
     if params["log_lines"] < 0:
         raise FactsRefused("log_lines must be 0 or more")
-    facts = broker_facts.gather(
+    facts = broker_info.gather(
         root="/",
         service=params["service"],
         config_path=params["config_path"],
@@ -207,16 +207,16 @@ def gather(params, check_mode=False):
         fqdn=params["fqdn"],
         log_lines=params["log_lines"],
         systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
-        can_read=broker_facts.posix_can_read,
+        can_read=broker_info.posix_can_read,
     )
     return dict(changed=False, facts=facts)
 
 
-ENTRY = module_runner.Entry("broker_facts", gather, refusals=(FactsRefused,))
+ENTRY = module_runner.Entry("broker_info", gather, refusals=(FactsRefused,))
 
 
 def main():
-    module = AnsibleModule(**argument_specs.BROKER_FACTS)
+    module = AnsibleModule(**argument_specs.BROKER_INFO)
     module_runner.run(module, ENTRY)
 
 

@@ -30,7 +30,7 @@ import hashlib
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
-from ansible_collections.rtvs.remote.plugins.module_utils.tls.pkcs12_inspect import (  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.pfx_inspect import (  # noqa: F401  pylint: disable=unused-import
     _algorithm,
     _bmp,
     COMPAT_PBE,

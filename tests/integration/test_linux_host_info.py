@@ -1,4 +1,4 @@
-"""rtvs.remote.linux_host_state through real ansible-playbook on this machine (a Debian host with dpkg)."""
+"""rtvs.remote.linux_host_info through real ansible-playbook on this machine (a Debian host with dpkg)."""
 import hashlib
 import json
 import os
@@ -25,7 +25,7 @@ def test_cycle_reads_the_host_and_never_returns_the_hash(playbook, listener, tmp
     out = tmp_path / "state.json"
     secrets = tmp_path / "secrets.json"  # from a file, as a vault would give it
     secrets.write_text(json.dumps({"hs_hash": HASH}))
-    result = playbook("linux_host_state/cycle.yml", {"hs_path": str(path), "hs_port": listener, "hs_out": str(out)},
+    result = playbook("linux_host_info/cycle.yml", {"hs_path": str(path), "hs_port": listener, "hs_out": str(out)},
                       verbosity=4, args=("-e", "@%s" % secrets))
     assert result.rc == 0, result
     assert HASH not in result.output, "the password hash must not appear, even at -vvvv"
@@ -41,6 +41,6 @@ def test_cycle_reads_the_host_and_never_returns_the_hash(playbook, listener, tmp
 
 
 def test_bad_port_names_the_option(playbook, tmp_path):
-    result = playbook("linux_host_state/cycle.yml", {"hs_path": str(tmp_path), "hs_port": 70000, "hs_hash": "x",
-                                                     "hs_out": str(tmp_path / "o")})
+    result = playbook("linux_host_info/cycle.yml", {"hs_path": str(tmp_path), "hs_port": 70000, "hs_hash": "x",
+                                                    "hs_out": str(tmp_path / "o")})
     assert result.rc != 0 and "port must be 1-65535 (now 70000)" in result.output, result

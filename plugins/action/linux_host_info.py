@@ -1,15 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""rtvs.remote.linux_host_state: in the controller's process when the task runs there (plugin_utils/inprocess.py)."""
+"""rtvs.remote.linux_host_info: in the controller's process when the task runs there (plugin_utils/inprocess.py)."""
 
 from __future__ import annotations
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs
-from ansible_collections.rtvs.remote.plugins.modules.linux_host_state import ENTRY
+from ansible_collections.rtvs.remote.plugins.modules.linux_host_info import ENTRY
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 
 
 class ActionModule(InProcessAction):
-    spec = argument_specs.LINUX_HOST_STATE
+    spec = argument_specs.LINUX_HOST_INFO
     entry = ENTRY
