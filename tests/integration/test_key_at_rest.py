@@ -111,7 +111,7 @@ def test_check_real_check_real_with_the_key_encrypted_at_rest_and_refusals(setup
     before = snapshot(files)
     for passphrase, message in (("Another-Passphrase-1234", "does not open with the given passphrase"),
                                 (None, "encrypted at rest and no passphrase is given")):
-        result, _ = run(passphrase=passphrase, verbosity=4)
+        result = run(passphrase=passphrase, verbosity=4)[0]
         assert result.rc != 0, result
         assert message in result.output and "rtvs_controller_key_passphrase" in result.output
         assert PASSPHRASE not in result.output and "Another-Passphrase-1234" not in result.output
