@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_config
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
 
 try:
     # ansible-core before 2.19 turns a template result that starts with "{" into a dict (so win_copy would write

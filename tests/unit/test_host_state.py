@@ -6,7 +6,7 @@ import pwd
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import host_state as hs
+from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state as hs
 
 HASH = "$6$salt$Vb0hash"
 PASSWD = """root:x:0:0:root:/root:/bin/bash

@@ -9,8 +9,8 @@ import os
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.rtvs.remote.plugins.module_utils import ca, certs, pkcs12
-from ansible_collections.rtvs.remote.plugins.module_utils.certs import CertError
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, ca, certs, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 FQDN = "rtvs.example.com"
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
@@ -53,16 +53,16 @@ def test_one_implementation_for_the_ca_and_the_broker_keys(key):
 
 
 def test_check_run_check_run_is_changed_changed_unchanged_unchanged(tmp_path):
-    check1 = certs.run(_params(tmp_path), check_mode=True)
+    check1 = broker_certificate.run(_params(tmp_path), check_mode=True)
     assert check1["changed"] and os.listdir(tmp_path) == []
-    real1 = certs.run(_params(tmp_path))
+    real1 = broker_certificate.run(_params(tmp_path))
     assert real1["changed"]
     written = (tmp_path / "b.key").read_bytes()
     assert certs.key_pem_encrypted(written)
     assert certs.key_matches(certs.load_certificate((tmp_path / "b.crt").read_bytes(), "path"),
                              _opens(written, PASSPHRASE))
-    check2 = certs.run(_params(tmp_path), check_mode=True)
-    real2 = certs.run(_params(tmp_path))
+    check2 = broker_certificate.run(_params(tmp_path), check_mode=True)
+    real2 = broker_certificate.run(_params(tmp_path))
     assert not check2["changed"] and not real2["changed"] and real2["reasons"] == []
     assert (tmp_path / "b.key").read_bytes() == written
     assert "encrypted at rest" in real2["diff"]["after"]
@@ -72,25 +72,25 @@ def test_check_run_check_run_is_changed_changed_unchanged_unchanged(tmp_path):
 
 
 def test_an_unencrypted_key_is_re_encrypted_keeping_key_and_certificate(tmp_path):
-    plain = certs.run(_params(tmp_path, privatekey_passphrase=None))
+    plain = broker_certificate.run(_params(tmp_path, privatekey_passphrase=None))
     assert plain["changed"] and not certs.key_pem_encrypted((tmp_path / "b.key").read_bytes())
     before = _files(tmp_path)
     old_key = certs.load_private_key(before["b.key"], "k")
-    check = certs.run(_params(tmp_path), check_mode=True)
+    check = broker_certificate.run(_params(tmp_path), check_mode=True)
     assert check["changed"] and _files(tmp_path) == before, "check mode writes nothing"
     assert any("not encrypted at rest" in r for r in check["reasons"])
     assert "encrypted at rest" not in check["diff"]["before"] and "encrypted at rest" in check["diff"]["after"]
-    real = certs.run(_params(tmp_path))
+    real = broker_certificate.run(_params(tmp_path))
     assert real["changed"] and real["fingerprint_sha256"] == plain["fingerprint_sha256"]
     after = _files(tmp_path)
     assert after["b.crt"] == before["b.crt"], "only the key file is rewritten"
     assert certs.same_private_key(_opens(after["b.key"], PASSPHRASE), old_key)
-    assert not certs.run(_params(tmp_path))["changed"]
+    assert not broker_certificate.run(_params(tmp_path))["changed"]
 
 
 def test_an_unencrypted_key_inside_the_renewal_window_is_reused_and_encrypted(tmp_path, key):
     cert = certs.build_certificate(key, FQDN, [], valid_days=40, now=NOW - datetime.timedelta(days=20))
-    plan = certs.plan_issued(certs.certs_pem([cert]), certs.key_pem(key), FQDN, [], renew_before_days=30,
+    plan = broker_certificate.plan_issued(certs.certs_pem([cert]), certs.key_pem(key), FQDN, [], renew_before_days=30,
                              now=NOW, key_passphrase=PASSPHRASE)
     assert plan.cert_pem is not None, "the certificate is renewed"
     assert certs.same_private_key(plan.key, key), "with the same key"
@@ -102,19 +102,19 @@ def test_an_unencrypted_key_inside_the_renewal_window_is_reused_and_encrypted(tm
     (OTHER, "does not open with the given passphrase"),
 ])
 def test_an_encrypted_key_without_its_passphrase_is_refused_and_nothing_changes(tmp_path, given, match):
-    certs.run(_params(tmp_path))
+    broker_certificate.run(_params(tmp_path))
     before = _files(tmp_path)
     for check_mode in (True, False):
         with pytest.raises(CertError, match=match) as info:
-            certs.run(_params(tmp_path, privatekey_passphrase=given), check_mode=check_mode)
+            broker_certificate.run(_params(tmp_path, privatekey_passphrase=given), check_mode=check_mode)
         assert "rtvs_controller_key_passphrase" in str(info.value)
         assert PASSPHRASE not in str(info.value) and (given is None or given not in str(info.value))
     assert _files(tmp_path) == before
 
 
 def test_force_replaces_a_key_that_does_not_open(tmp_path):
-    certs.run(_params(tmp_path))
-    result = certs.run(_params(tmp_path, privatekey_passphrase=OTHER, force=True))
+    broker_certificate.run(_params(tmp_path))
+    result = broker_certificate.run(_params(tmp_path, privatekey_passphrase=OTHER, force=True))
     assert result["changed"]
     _opens((tmp_path / "b.key").read_bytes(), OTHER)
 
@@ -125,7 +125,7 @@ def test_force_replaces_a_key_that_does_not_open(tmp_path):
 ])
 def test_weak_or_nul_passphrases_are_refused_before_anything_is_written(tmp_path, passphrase, match):
     with pytest.raises(CertError, match=match) as info:
-        certs.run(_params(tmp_path, privatekey_passphrase=passphrase))
+        broker_certificate.run(_params(tmp_path, privatekey_passphrase=passphrase))
     assert passphrase not in str(info.value)
     assert os.listdir(tmp_path) == []
 
@@ -134,17 +134,17 @@ def test_provided_key_is_installed_encrypted_and_re_encrypted(tmp_path, key):
     cert = certs.build_certificate(key, FQDN, [])
     provided = {"source": "provided", "provided_certificate_content": certs.certs_pem([cert]).decode(),
                 "provided_privatekey_content": certs.key_pem(key).decode()}
-    plain = certs.run(_params(tmp_path, privatekey_passphrase=None, **provided))
+    plain = broker_certificate.run(_params(tmp_path, privatekey_passphrase=None, **provided))
     assert plain["changed"] and (tmp_path / "b.key").read_bytes() == certs.key_pem(key)
-    again = certs.run(_params(tmp_path, **provided))
+    again = broker_certificate.run(_params(tmp_path, **provided))
     assert again["changed"] and any("not encrypted at rest" in r for r in again["reasons"])
     assert certs.same_private_key(_opens((tmp_path / "b.key").read_bytes(), PASSPHRASE), key)
-    assert not certs.run(_params(tmp_path, **provided))["changed"]
-    assert not certs.run(_params(tmp_path, **provided), check_mode=True)["changed"]
+    assert not broker_certificate.run(_params(tmp_path, **provided))["changed"]
+    assert not broker_certificate.run(_params(tmp_path, **provided), check_mode=True)["changed"]
 
 
 def test_pfx_reads_the_encrypted_key_with_its_passphrase(tmp_path):
-    certs.run(_params(tmp_path))
+    broker_certificate.run(_params(tmp_path))
     pfx = {"path": str(tmp_path / "b.pfx"), "certificate_path": str(tmp_path / "b.crt"),
            "privatekey_path": str(tmp_path / "b.key"), "privatekey_passphrase": PASSPHRASE,
            "password": PFX_PASSWORD, "encryption": "compat", "other_certificates": [], "friendly_name": None,
