@@ -90,8 +90,8 @@ def test_an_unencrypted_key_is_re_encrypted_keeping_key_and_certificate(tmp_path
 
 def test_an_unencrypted_key_inside_the_renewal_window_is_reused_and_encrypted(tmp_path, key):
     cert = certs.build_certificate(key, FQDN, [], valid_days=40, now=NOW - datetime.timedelta(days=20))
-    plan = broker_certificate.plan_issued(certs.certs_pem([cert]), certs.key_pem(key), FQDN, [], renew_before_days=30,
-                             now=NOW, key_passphrase=PASSPHRASE)
+    plan = broker_certificate.plan_issued(certs.certs_pem([cert]), certs.key_pem(key), FQDN, [],
+                                          renew_before_days=30, now=NOW, key_passphrase=PASSPHRASE)
     assert plan.cert_pem is not None, "the certificate is renewed"
     assert certs.same_private_key(plan.key, key), "with the same key"
     assert certs.same_private_key(_opens(plan.key_pem, PASSPHRASE), key)

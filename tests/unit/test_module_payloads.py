@@ -23,9 +23,11 @@ from ansible.executor import module_common
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 _AnsibleCollectionFinder(paths=[sys.argv[1]])._install()
 kwargs = {}
+date_time = (2020, 1, 1, 0, 0, 0)  # ansible-core 2.16-2.18 take zipfile's tuple
 if "extension_manager" in inspect.signature(module_common.recursive_finder).parameters:  # ansible-core 2.19+
     from ansible._internal._ansiballz import _builder
     kwargs["extension_manager"] = _builder.ExtensionManager()
+    date_time = datetime.datetime(2020, 1, 1)
 out = {}
 for path in sys.argv[2:]:
     name = os.path.splitext(os.path.basename(path))[0]
@@ -33,7 +35,7 @@ for path in sys.argv[2:]:
         data = f.read()
     with zipfile.ZipFile(io.BytesIO(), "w") as zf:
         module_common.recursive_finder(name, "ansible_collections.rtvs.remote.plugins.modules." + name, data, zf,
-                                       datetime.datetime(2020, 1, 1), **kwargs)
+                                       date_time, **kwargs)
         out[path] = zf.namelist()
 print(json.dumps(out))
 """
