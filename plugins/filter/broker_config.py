@@ -11,6 +11,14 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
 
+try:
+    # ansible-core before 2.19 turns a template result that starts with "{" into a dict (so win_copy would write
+    # json.dumps of it, not this text, and the file would be reformatted); it leaves this str type alone.
+    # ansible-core 2.19 and later never convert, and have no such type.
+    from ansible.utils.native_jinja import NativeJinjaText as _RenderedText
+except ImportError:
+    _RenderedText = str
+
 
 def broker_config_render(existing_text, settings, platform="windows", certificate_password=None, path=None):
     """Merge settings into the existing file's text, validate, return the text to write.
@@ -31,7 +39,7 @@ def broker_config_render(existing_text, settings, platform="windows", certificat
             raise broker_config.BrokerConfigInvalid(where, errors)
     except broker_config.BrokerConfigError as exc:
         raise AnsibleFilterError("broker_config_render: %s" % exc)
-    return text
+    return _RenderedText(text)
 
 
 def broker_config_redact(config):

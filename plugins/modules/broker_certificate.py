@@ -45,7 +45,8 @@ options:
     required: true
   privatekey_path:
     description:
-      - Where the unencrypted PKCS#8 PEM private key is written.
+      - Where the PKCS#8 PEM private key is written, unencrypted (what C(openssl) and the broker's tooling read) or
+        encrypted with O(privatekey_passphrase) when that is set.
       - Refused, with nothing changed, when its folder belongs to another account (root aside) or group or other
         may write to it, or when an existing key there belongs to an account other than the one running the module
         and O(owner), or has permission bits beyond O(privatekey_mode) - another account could have planted or copied
@@ -104,8 +105,8 @@ options:
     type: str
   provided_privatekey_passphrase:
     description:
-      - Passphrase of the provided key when it is encrypted. The key is installed decrypted, because the
-        broker reads it through the PFX (see M(rtvs.remote.pfx)).
+      - Passphrase of the provided key when it is encrypted. The key is installed decrypted (the broker reads it
+        through the PFX, see M(rtvs.remote.pfx)), or encrypted with O(privatekey_passphrase) when that is set.
     type: str
   key_size:
     description:
@@ -129,6 +130,17 @@ options:
       - Has no effect with O(source=provided), which never regenerates.
     type: bool
     default: false
+  privatekey_passphrase:
+    description:
+      - Keep the key at O(privatekey_path) encrypted at rest with this passphrase (PKCS#8, AES-256-CBC with PBKDF2, the
+        same encryption as the internal CA's keys), for keys kept on the controller. At least 12 characters; give it
+        from vault. Never logged.
+      - An existing unencrypted key is kept and rewritten encrypted (reported as a change); a key encrypted with
+        another passphrase, or an encrypted key when this is not set, is refused with nothing changed (give the
+        passphrase it was written with, or remove the key file to have a new one issued).
+      - M(rtvs.remote.pfx) reads the key with its O(rtvs.remote.pfx#module:privatekey_passphrase) option.
+      - Unset (the default), the key is written unencrypted.
+    type: str
   privatekey_mode:
     description:
       - Permissions of the private key file. Modes that let other accounts read it, or a group change it (like
@@ -168,6 +180,7 @@ EXAMPLES = r"""
     ca_certificate_path: "{{ rtvs_ca_certificate }}"
     ca_privatekey_path: "{{ rtvs_ca_privatekey }}"
     ca_privatekey_passphrase: "{{ vault_ca_passphrase }}"
+    privatekey_passphrase: "{{ vault_controller_key_passphrase }}"  # the key is kept encrypted on the controller
   delegate_to: localhost
 
 - name: Install the certificate the security team issued

@@ -11,7 +11,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cache=~/.ansible/test/cache
 mkdir -p "$cache"
-for v in 24.2 24.3 25.0 25.1; do cp "$ROOT/scripts/ansible_test_get_pip.py" "$cache/get_pip_${v//./_}.py"; done
+# pip versions ansible-test 2.16-2.19 bootstrap (23.1.2: 2.16 and 2.17; 24.2: 2.18 and 2.19), and later ones
+for v in 23.1.2 24.2 24.3 25.0 25.1; do cp "$ROOT/scripts/ansible_test_get_pip.py" "$cache/get_pip_${v//./_}.py"; done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/rtvs/remote"

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import run_playbook
+from conftest import CORE_VERSION, run_playbook
 
 PLAYBOOK = """\
 - name: Config render step of the windows_broker role
@@ -97,7 +97,10 @@ def test_broken_json_fails_the_step(render):
     result, text = render('{"urls": "https://0.0.0.0:5444",')
     assert result.rc != 0
     assert text is None
-    assert "json" in result.output.lower()
+    if CORE_VERSION >= (2, 19):
+        assert "json" in result.output.lower()
+    else:  # before 2.19, no_log on the task also hides a filter's error message
+        assert "no_log: true" in result.output
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])

@@ -47,6 +47,7 @@ BROKER_CERTIFICATE = dict(
         renew_before_days=dict(type="int", default=30),
         force=dict(type="bool", default=False),
         privatekey_mode=dict(type="raw", default="0600", no_log=False),
+        privatekey_passphrase=dict(type="str", no_log=True),
         **file_options(mode="0644")
     ),
     required_if=[

@@ -23,15 +23,19 @@ from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import (
     _hex,
     is_self_signed,
     iso,
+    KEY_PASSPHRASE_SOURCE,
     key_matches,
     key_pem,
+    key_pem_encrypted,
     load_certificate,
     load_certificates,
+    load_key_at_rest,
     load_private_key,
     MIN_KEY_SIZE,
     names_outside_constraints,
     not_after,
     not_before,
+    passphrase_problem,
     same_private_key,
     signed_by,
     summary,
@@ -128,8 +132,11 @@ def _load_existing(data, loader, option, force, reasons):
 
 
 def plan_issued(existing_cert, existing_key, fqdn, subject_alt_names=None, key_size=MIN_KEY_SIZE, valid_days=365,
-                renew_before_days=30, force=False, ca_cert=None, ca_key=None, now=None):
-    """Decide the run for source selfsigned (ca_cert None) or ca. ``existing_*`` are file bytes or None."""
+                renew_before_days=30, force=False, ca_cert=None, ca_key=None, now=None, key_passphrase=None):
+    """Decide the run for source selfsigned (ca_cert None) or ca. ``existing_*`` are file bytes or None.
+
+    ``key_passphrase``: the key at privatekey_path is kept encrypted with it (an unencrypted one is re-encrypted).
+    """
     now = now or utcnow()
     check_settings(key_size, valid_days, renew_before_days)
     wanted_names(fqdn, subject_alt_names)
@@ -143,8 +150,10 @@ def plan_issued(existing_cert, existing_key, fqdn, subject_alt_names=None, key_s
             )
     plan = Plan()
     early = []
-    key = _load_existing(existing_key, lambda d: load_private_key(d, "privatekey_path", check_strength=False),
-                         "privatekey_path", force, early)
+    loaded = _load_existing(existing_key, lambda d: load_key_at_rest(d, "privatekey_path", key_passphrase,
+                                                                     KEY_PASSPHRASE_SOURCE),
+                            "privatekey_path", force, early)
+    key, at_rest = loaded if loaded is not None else (None, None)
     certs = _load_existing(existing_cert, lambda d: load_certificates(d, "path"), "path", force, early)
     cert = certs[0] if certs else None
     reasons = regenerate_reasons(cert, key, fqdn, subject_alt_names, renew_before_days, key_size, ca_cert, now)
@@ -153,6 +162,9 @@ def plan_issued(existing_cert, existing_key, fqdn, subject_alt_names=None, key_s
     plan.reasons = early + [r for r in reasons if r not in early]
     if not plan.reasons:
         plan.key, plan.certs = key, certs
+        if at_rest:
+            plan.reasons.append(at_rest)
+            plan.key_pem = key_pem(key, key_passphrase)
         return plan
     reuse_key = (
         not force
@@ -161,9 +173,12 @@ def plan_issued(existing_cert, existing_key, fqdn, subject_alt_names=None, key_s
     )
     if reuse_key:
         plan.key = key
+        if at_rest:
+            plan.reasons.append(at_rest)
+            plan.key_pem = key_pem(key, key_passphrase)
     else:
         plan.key = generate_key(key_size)
-        plan.key_pem = key_pem(plan.key)
+        plan.key_pem = key_pem(plan.key, key_passphrase)
     plan.certs = [build_certificate(plan.key, fqdn, subject_alt_names, valid_days, ca_cert, ca_key, now)]
     plan.cert_pem = certs_pem(plan.certs)
     return plan
@@ -171,8 +186,11 @@ def plan_issued(existing_cert, existing_key, fqdn, subject_alt_names=None, key_s
 
 def plan_provided(existing_cert, existing_key, provided_cert, provided_key, fqdn, subject_alt_names=None,
                   passphrase=None, cert_option="provided_certificate_path", key_option="provided_privatekey_path",
-                  renew_before_days=30, now=None):
-    """Decide the run for source provided: validate, then install only what differs. Never regenerates."""
+                  renew_before_days=30, now=None, key_passphrase=None):
+    """Decide the run for source provided: validate, then install only what differs. Never regenerates.
+
+    ``key_passphrase``: the installed key is kept encrypted with it (an unencrypted one is re-encrypted).
+    """
     now = now or utcnow()
     certs = load_certificates(provided_cert, cert_option)
     key = load_private_key(provided_key, key_option, passphrase)
@@ -180,17 +198,25 @@ def plan_provided(existing_cert, existing_key, provided_cert, provided_key, fqdn
     plan.warnings = validate_provided(certs, key, fqdn, subject_alt_names, now, cert_option, key_option)
     days = _days_left(certs[0], now)
     plan.key, plan.certs = key, certs
+    at_rest = None
     try:
-        have_key = load_private_key(existing_key, "privatekey_path", check_strength=False) if existing_key else None
+        if existing_key:
+            have_key, at_rest = load_key_at_rest(existing_key, "privatekey_path", key_passphrase,
+                                                 KEY_PASSPHRASE_SOURCE)
+        else:
+            have_key = None
     except CertError:
-        have_key = None
+        have_key = None  # replaced by the provided key: nothing of value is lost
     try:
         have_certs = load_certificates(existing_cert, "path") if existing_cert else None
     except CertError:
         have_certs = None
     if have_key is None or not isinstance(have_key, rsa.RSAPrivateKey) or not same_private_key(have_key, key):
         plan.reasons.append("private key missing" if existing_key is None else "private key differs from %s" % key_option)
-        plan.key_pem = key_pem(key)
+        plan.key_pem = key_pem(key, key_passphrase)
+    elif at_rest:
+        plan.reasons.append(at_rest)
+        plan.key_pem = key_pem(key, key_passphrase)
     want = [c.public_bytes(serialization.Encoding.DER) for c in certs]
     have = [c.public_bytes(serialization.Encoding.DER) for c in have_certs] if have_certs else None
     if have != want:
@@ -244,11 +270,11 @@ def _read_input(path, option):
     return data
 
 
-def _describe(cert, key, pending_cert=False, pending_key=False):
+def _describe(cert, key, pending_cert=False, pending_key=False, encrypted=False):
     """Diff text for a certificate/key pair: names and fingerprints only, never key bytes.
 
     ``pending_*`` (check mode): the item would be created by a real run, so its
-    fingerprint is not known yet and is shown as such.
+    fingerprint is not known yet and is shown as such. ``encrypted``: the key file is encrypted at rest.
     """
     if cert is None and key is None:
         return ""
@@ -260,17 +286,17 @@ def _describe(cert, key, pending_cert=False, pending_key=False):
             lines.append("%s: %s" % (name, ", ".join(value) if isinstance(value, list) else value))
     if key is not None:
         identity = "new key generated by a real run" if pending_key else "public key sha256 %s" % public_key_fingerprint(key)
-        lines.append("privatekey: %s (%s)" % (broker_rules.MASK, identity))
+        lines.append("privatekey: %s (%s%s)" % (broker_rules.MASK, identity, ", encrypted at rest" if encrypted else ""))
     return "\n".join(lines) + "\n"
 
 
-def _existing_pair(cert_bytes, key_bytes):
+def _existing_pair(cert_bytes, key_bytes, key_passphrase=None):
     try:
         cert = load_certificate(cert_bytes, "path") if cert_bytes else None
     except CertError:
         cert = None
     try:
-        key = load_private_key(key_bytes, "privatekey_path", check_strength=False) if key_bytes else None
+        key = load_key_at_rest(key_bytes, "privatekey_path", key_passphrase, KEY_PASSPHRASE_SOURCE)[0] if key_bytes else None
     except CertError:
         key = None
     return cert, key
@@ -283,10 +309,14 @@ def run(params, check_mode=False, now=None):
     Nothing is written before every check has passed.
     """
     now = now or utcnow()
-    for option in ("ca_privatekey_passphrase", "provided_privatekey_passphrase"):
+    for option in ("ca_privatekey_passphrase", "provided_privatekey_passphrase", "privatekey_passphrase"):
         problem = password_rules.nul_problem(option, params.get(option))
         if problem:
             raise CertError(problem)
+    key_passphrase = params.get("privatekey_passphrase") or None
+    problem = passphrase_problem("privatekey_passphrase", key_passphrase, KEY_PASSPHRASE_SOURCE)
+    if problem:
+        raise CertError(problem)
     path, key_path = params["path"], params["privatekey_path"]
     if os.path.abspath(path) == os.path.abspath(key_path):
         raise CertError("path and privatekey_path are the same file (%s): the certificate would overwrite the key; "
@@ -318,7 +348,7 @@ def run(params, check_mode=False, now=None):
             key_option = "provided_privatekey_path"
         plan = plan_provided(existing_cert, existing_key, cert_in, key_in, params["fqdn"], sans,
                              params.get("provided_privatekey_passphrase"), cert_option, key_option,
-                             params.get("renew_before_days", 30), now)
+                             params.get("renew_before_days", 30), now, key_passphrase)
     else:
         ca_cert = ca_key = None
         if source == "ca":
@@ -328,7 +358,7 @@ def run(params, check_mode=False, now=None):
                                       "ca_privatekey_path", params.get("ca_privatekey_passphrase"))
         plan = plan_issued(existing_cert, existing_key, params["fqdn"], sans, params["key_size"],
                            params["valid_days"], params["renew_before_days"], params.get("force", False),
-                           ca_cert, ca_key, now)
+                           ca_cert, ca_key, now, key_passphrase)
     owner, group = params.get("owner"), params.get("group")
     key_mode, cert_mode = params.get("privatekey_mode"), params.get("mode")
     # Validate owner/group/mode before writing anything.
@@ -343,11 +373,12 @@ def run(params, check_mode=False, now=None):
     if plan.cert_pem is None and existing_cert is not None:
         result["reasons"] += ["path %s differs" % c for c in fileio.attribute_changes(path, owner, group, cert_mode)]
     result["changed"] = bool(result["reasons"])
-    before_cert, before_key = _existing_pair(existing_cert, existing_key)
+    before_cert, before_key = _existing_pair(existing_cert, existing_key, key_passphrase)
     pending = check_mode and plan.cert_pem is not None
-    result["diff"] = {"before": _describe(before_cert, before_key),
+    after_encrypted = key_pem_encrypted(plan.key_pem if plan.key_pem is not None else existing_key)
+    result["diff"] = {"before": _describe(before_cert, before_key, encrypted=key_pem_encrypted(existing_key)),
                       "after": _describe(plan.cert, plan.key, pending, pending and plan.key_pem is not None
-                                         and params["source"] != "provided")}
+                                         and params["source"] != "provided", after_encrypted)}
     info = summary(plan.cert)
     if check_mode and plan.cert_pem is not None:
         # The certificate that would be issued does not exist yet: no fingerprint to promise.

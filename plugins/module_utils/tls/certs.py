@@ -42,6 +42,10 @@ except ImportError as _exc:  # pragma: no cover - exercised only without cryptog
     CRYPTOGRAPHY_IMPORT_ERROR = _exc
 
 MIN_KEY_SIZE = 2048
+# Passphrases of keys encrypted at rest (internal CA, broker keys on the controller): vault strings, 12+ characters.
+MIN_KEY_PASSPHRASE = 12
+# Where the passphrase of a broker key kept on the controller comes from, for messages.
+KEY_PASSPHRASE_SOURCE = "privatekey_passphrase (in the roles: rtvs_controller_key_passphrase, from vault)"
 # Backdate notBefore a little so a client whose clock runs slightly behind still accepts a fresh certificate.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 
@@ -345,11 +349,63 @@ def same_private_key(a, b):
     return a.private_numbers() == b.private_numbers()
 
 
-def key_pem(key):
-    """Unencrypted PKCS#8 PEM: the file the broker's tooling (and openssl) reads."""
+def key_pem(key, passphrase=None):
+    """PKCS#8 PEM: unencrypted (what openssl and the broker's tooling read), or, with a passphrase, encrypted at rest."""
+    if passphrase:
+        return encrypted_key_pem(key, passphrase)
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def encrypted_key_pem(key, passphrase):
+    """PKCS#8 PEM encrypted with the best algorithm cryptography offers (AES-256-CBC, PBKDF2).
+
+    The one implementation of keys encrypted at rest: the internal CA's keys (ca.py) and the broker keys kept on
+    the controller (privatekey_passphrase of broker_certificate).
+    """
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(_as_bytes(passphrase)),
+    )
+
+
+def key_pem_encrypted(data):
+    """Whether PEM key bytes are encrypted (PKCS#8 ENCRYPTED PRIVATE KEY, or a legacy Proc-Type ENCRYPTED block)."""
+    data = _as_bytes(data) or b""
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
+
+
+def passphrase_problem(option, passphrase, variable):
+    """A passphrase for keys at rest that is too short to resist guessing, or None; ``variable`` is the role's name."""
+    if passphrase is not None and len(passphrase) < MIN_KEY_PASSPHRASE:
+        return ("%s must have at least %d characters; set %s to a longer one (ansible-vault encrypt_string)"
+                % (option, MIN_KEY_PASSPHRASE, variable))
+    return None
+
+
+def load_key_at_rest(data, option, passphrase, variable):
+    """Load a key this collection keeps (encrypted with ``passphrase`` when one is given).
+
+    Returns (key, reason): reason says why the file must be rewritten to be encrypted at rest (it is not
+    encrypted although a passphrase is set), else None. Refuses an encrypted key without its passphrase, or
+    with another one, naming ``variable`` (the role variable that holds the passphrase).
+    """
+    if key_pem_encrypted(data):
+        if not passphrase:
+            raise CertError(
+                "%s is encrypted at rest and no passphrase is given; set %s to the passphrase it was written with"
+                % (option, variable))
+        try:
+            return load_private_key(data, option, passphrase, check_strength=False), None
+        except CertError:
+            raise CertError(
+                "%s does not open with the given passphrase (%s); give the passphrase it was written with, or "
+                "remove the key file to have a new key issued" % (option, variable))
+    key = load_private_key(data, option, check_strength=False)
+    if passphrase:
+        return key, "%s is not encrypted at rest; it is rewritten encrypted with the passphrase" % option
+    return key, None
 
 
 def certs_pem(certs):

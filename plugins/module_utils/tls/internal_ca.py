@@ -36,14 +36,13 @@ from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertE
 
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
     from cryptography.x509.oid import NameOID
 except ImportError:  # pragma: no cover - certs.HAS_CRYPTOGRAPHY reports it
     pass
 
 ROOT_CERT, ROOT_KEY = "root.crt", "root.key"
 INTERMEDIATE_CERT, INTERMEDIATE_KEY = "intermediate.crt", "intermediate.key"
-MIN_PASSPHRASE = 12
+MIN_PASSPHRASE = certs.MIN_KEY_PASSPHRASE
 DEFAULT_KEY_SIZE = 3072
 
 
@@ -159,14 +158,6 @@ def permitted_domains(cert):
     except x509.ExtensionNotFound:
         return []
     return sorted(n.value.lower() for n in (nc.permitted_subtrees or []) if isinstance(n, x509.DNSName))
-
-
-def encrypted_key_pem(key, passphrase):
-    """PKCS#8 PEM encrypted with the best algorithm cryptography offers (AES-256-CBC, PBKDF2)."""
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(certs._as_bytes(passphrase)),
-    )
 
 
 def _ca_extensions(builder, key, issuer_cert, path_length, domains):
@@ -307,7 +298,7 @@ def plan(folder, passphrase, intermediate=False, domains=None, root_name=None, r
         root_key = certs.generate_key(key_size)
         root = build_ca(root_key, root_name or _created_name("root", now), root_valid_days,
                         1 if intermediate else 0, domains, now=now)
-        result.writes[ROOT_KEY] = encrypted_key_pem(root_key, passphrase)
+        result.writes[ROOT_KEY] = certs.encrypted_key_pem(root_key, passphrase)
         result.writes[ROOT_CERT] = certs.certs_pem([root])
         result.reasons.append("root CA created")
     else:
@@ -360,7 +351,7 @@ def plan(folder, passphrase, intermediate=False, domains=None, root_name=None, r
             inter_key = certs.generate_key(key_size)
             inter = build_ca(inter_key, _created_name("issuing", now), intermediate_valid_days, 0, domains,
                              issuer_cert=root, issuer_key=root_key, now=now)
-            result.writes[INTERMEDIATE_KEY] = encrypted_key_pem(inter_key, passphrase)
+            result.writes[INTERMEDIATE_KEY] = certs.encrypted_key_pem(inter_key, passphrase)
             result.writes[INTERMEDIATE_CERT] = certs.certs_pem([inter])
             result.reasons.append(why)
         result.intermediate = inter
