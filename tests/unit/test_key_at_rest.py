@@ -9,7 +9,9 @@ import os
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, ca, certs, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca as ca
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import pfx as pkcs12
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 FQDN = "rtvs.example.com"
