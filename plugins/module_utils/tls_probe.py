@@ -245,8 +245,10 @@ def certificate_facts(der, name, now=None):
 
 
 def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, password=None, now=None,
-          pin_sha256=None):
+          pin_sha256=None, posture=True):
     """Run every step that the previous one allows; never raises for network or TLS trouble.
+
+    ``posture=False`` leaves out the legacy-protocol and weak-cipher handshakes (the role's health check).
 
     ``pin_sha256``: SHA-256 fingerprint of the broker's certificate (any form normalize_pin()
     takes); when given, credentials go only to a server presenting exactly that certificate.
@@ -318,7 +320,8 @@ def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, p
         result["trust"] = {"ok": False, "store": store, "error": _error_text(exc)}
 
     # Legacy protocol versions and weak suites: one handshake each, nothing sent (tls_posture.py).
-    result["posture"] = tls_posture.posture(target, port, name, timeout)
+    if posture:
+        result["posture"] = tls_posture.posture(target, port, name, timeout)
 
     # /info/about skips the credential check but still needs some Basic header.
     result["about"] = _api_get(target, port, name, "/info/about", _basic(ABOUT_USER, ABOUT_USER), timeout)
