@@ -18,6 +18,7 @@ import copy
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import tempfile
 
@@ -71,10 +72,19 @@ class PlanFailed(Exception):
         self.result = result
 
 
+def _plain(value):
+    """``value`` as plain dicts, lists and strings: the templated task arguments carry tags (ansible-core 2.19)
+    that make every later copy slow; JSON data as they are, anything else deep-copied."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return copy.deepcopy(value)
+
+
 def _validated(spec, args):
     """(params, no_log values) of ``args`` checked against a module's argument spec, defaults filled in."""
     keywords = argument_specs.validator_keywords(copy.deepcopy(spec))
-    validation = ArgumentSpecValidator(**keywords).validate(copy.deepcopy(args))
+    validation = ArgumentSpecValidator(**keywords).validate(args)
     if validation.error_messages:
         raise PlanFailed(dict(failed=True, msg=validation.errors.msg))
     return validation.validated_parameters, set(validation._no_log_values)
@@ -109,7 +119,7 @@ class ActionModule(ActionBase):
         del tmp
         no_log = set()
         try:
-            params, no_log = _validated(SPEC, self._task.args)
+            params, no_log = _validated(SPEC, _plain(self._task.args))
             if params["input_errors"]:
                 # the role's input checks (tasks/plan.yml), every broken input named, before anything is done
                 raise PlanFailed(dict(failed=True, msg=" ".join(params["input_errors"])))
@@ -207,7 +217,7 @@ class ActionModule(ActionBase):
         from ansible_collections.rtvs.remote.plugins.module_utils import tls_probe
 
         seen = tls_probe.probe(health["name"], health["port"], address=health.get("address") or None,
-                               ca_file=ca_file or None, timeout=health["timeout"], posture=False)
+                               ca_file=ca_file or None, timeout=health["timeout"], posture=False, verify=bool(ca_file))
         return linux_plan.health_problems(seen, fingerprint, bool(ca_file))
 
     def _plan(self, params, check, task_vars, no_log):
