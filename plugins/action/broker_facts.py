@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs
 from ansible_collections.rtvs.remote.plugins.modules.broker_facts import ENTRY
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 

@@ -26,7 +26,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, fileio, linux_plan, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_plan
 from ansible_collections.rtvs.remote.plugins.modules.broker_certificate import ENTRY as CERTIFICATE
 from ansible_collections.rtvs.remote.plugins.modules.internal_ca import ENTRY as INTERNAL_CA
 from ansible_collections.rtvs.remote.plugins.modules.pfx import ENTRY as PFX
@@ -214,7 +215,7 @@ class ActionModule(ActionBase):
     def _probe(self, health, fingerprint, ca_file):
         """The broker as a client sees it (module_utils/tls_probe.py, without the posture handshakes); its problems."""
         # imported here: only a host with nothing else to do is probed by this task
-        from ansible_collections.rtvs.remote.plugins.module_utils import tls_probe
+        from ansible_collections.rtvs.remote.plugins.module_utils.tls import tls_probe
 
         seen = tls_probe.probe(health["name"], health["port"], address=health.get("address") or None,
                                ca_file=ca_file or None, timeout=health["timeout"], posture=False, verify=bool(ca_file))

@@ -4,7 +4,7 @@
 """rtvs.remote.win_broker_info: PowerShell gathers on the host, Python decides here.
 
 Runs the PowerShell module (plugins/modules/win_broker_info.ps1) for raw observations, then
-plugins/module_utils/win_plan.derive() for the facts the role and the doctor read. When the broker's
+plugins/module_utils/windows/win_plan.derive() for the facts the role and the doctor read. When the broker's
 configuration names a Subject the first gathering did not include, the certificate stores are read
 once more for it (only the stores). The raw configuration bytes never leave this plugin: the result
 holds the text with the password masked.
@@ -16,7 +16,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.rtvs.remote.plugins.module_utils import win_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_plan
 
 MODULE = "rtvs.remote.win_broker_info"
 

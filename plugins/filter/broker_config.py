@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_config
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
 
 
 def broker_config_render(existing_text, settings, platform="windows", certificate_password=None, path=None):

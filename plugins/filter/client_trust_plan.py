@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""client_trust_plan: the certificates role rtvs.remote.client_trust adds to and removes from a client (module_utils/trust.py)."""
+"""client_trust_plan: the certificates role rtvs.remote.client_trust adds to and removes from a client (module_utils/tls/trust.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -51,7 +51,7 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, trust
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, trust
 
 
 def _read(paths, option):

@@ -12,7 +12,7 @@ import subprocess
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 
 
 def controller_dir_exposure(path, git="git"):

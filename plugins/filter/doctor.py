@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller-side doctor filters: evaluate gathered facts with module_utils/doctor_checks and render the report."""
+"""Controller-side doctor filters: evaluate gathered facts with module_utils/doctor/checks and render the report."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,7 +9,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, doctor_checks
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as doctor_checks
 
 
 def doctor_report(facts):

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_fleet, doctor_render_html, doctor_render_junit
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_fleet, doctor_render_html, doctor_render_junit
 
 
 def _checked(name, reports):

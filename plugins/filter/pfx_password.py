@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import pfx_password
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import pfx_password
 
 
 def pfx_password_problem(password, target="linux", name="rtvs_pfx_password"):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Windows broker decisions for the windows_broker role: thin filters over module_utils/win_plan.py and win_certs.py."""
+"""Windows broker decisions for the windows_broker role: thin filters over module_utils/windows/win_plan.py and win_certs.py."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,7 +11,8 @@ import base64
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, win_certs, win_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_certs, win_plan
 
 
 def _observed(info):
@@ -48,7 +49,7 @@ def win_desired_subject(info, known_subject, fqdn):
 
 def win_chain(pem_text, extra_pem=None):
     """The CA certificates after the leaf in a PEM bundle (plus extra_pem), for win_certificate_plan."""
-    from ansible_collections.rtvs.remote.plugins.module_utils import certs
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
     from cryptography.hazmat.primitives import serialization
 
     try:
@@ -71,7 +72,7 @@ def win_chain(pem_text, extra_pem=None):
 
 def win_leaf_pem(pem_text):
     """The first certificate of a PEM bundle, so the PFX holds only the leaf and its key."""
-    from ansible_collections.rtvs.remote.plugins.module_utils import certs
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 
     try:
         return certs.certs_pem(certs.load_certificates(pem_text, "certificate")[:1]).decode("ascii")

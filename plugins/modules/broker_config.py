@@ -167,7 +167,9 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, broker_config, fileio, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 
 ENTRY = module_runner.Entry(
     "broker_config", broker_config.apply_file,

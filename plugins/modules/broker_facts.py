@@ -183,7 +183,8 @@ facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, broker_facts, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 
 
 class FactsRefused(Exception):

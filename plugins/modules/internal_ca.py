@@ -169,7 +169,9 @@ intermediate:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, ca, certs, fileio, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import ca, certs
 
 ENTRY = module_runner.Entry(
     "internal_ca", ca.run, refusals=(certs.CertError, fileio.FileError),

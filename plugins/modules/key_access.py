@@ -158,7 +158,8 @@ parents_fixed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.host import posix_access
 
 ENTRY = module_runner.Entry(
     "key_access", posix_access.apply_key_access, refusals=(posix_access.AccessError,), diff_only_when_changed=True,

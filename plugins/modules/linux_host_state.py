@@ -215,7 +215,8 @@ state:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, host_state, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state
 
 
 def gather(params, check_mode=False):

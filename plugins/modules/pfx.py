@@ -184,7 +184,9 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, certs, fileio, module_runner, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pkcs12
 
 ENTRY = module_runner.Entry(
     "pfx", pkcs12.run, refusals=(pkcs12.PfxError, certs.CertError, fileio.FileError),

@@ -177,10 +177,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 
 try:
-    from ansible_collections.rtvs.remote.plugins.module_utils import tls_probe
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import tls_probe
 
     IMPORT_ERROR = None
 except ImportError:

@@ -1,7 +1,7 @@
 #!powershell
 
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Removes the certificates the plan chose (plugins/module_utils/win_certs.py cleanup_plan): only
+# Removes the certificates the plan chose (plugins/module_utils/windows/win_certs.py cleanup_plan): only
 # this collection's own, known by their friendly name. The choice is made in Python; this module
 # only deletes the listed thumbprints, and refuses any whose friendly name is not ours.
 

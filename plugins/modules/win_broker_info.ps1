@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Gathers raw observations about an RTVS remote broker (R Remote Service for Visual Studio) on Windows.
 # PowerShell gathers, Python decides: the action plugin plugins/action/win_broker_info.py runs this and
-# turns the observations into facts with plugins/module_utils/win_plan.py (which certificate the broker
+# turns the observations into facts with plugins/module_utils/windows/win_plan.py (which certificate the broker
 # serves, where its key is, whether NETWORK SERVICE can read it, whether R is supported, ...).
 # Every section is wrapped: an error in one becomes @{ error = '...' } instead of failing the module.
 # Nothing here writes to the host; the module is safe in check mode.

@@ -14,7 +14,7 @@ description:
     listeners, firewall rules, the configuration file's bytes and the newest broker log. Each section
     that fails on the host (a stopped firewall service, an unreadable ACL, a locked log) comes back
     as data in RV(errors) instead of failing the module.
-  - The action plugin then decides in Python (C(plugins/module_utils/win_plan.py), C(win_keys.py),
+  - The action plugin then decides in Python (C(plugins/module_utils/windows/win_plan.py), C(win_keys.py),
     C(win_certs.py)) which certificate the broker serves, where each key is, whether NETWORK SERVICE
     can read it (from the SDDL), whether R is supported, and decodes the configuration (UTF-8 with or
     without BOM, UTF-16 with BOM) with the password masked. The configuration bytes never reach the result.

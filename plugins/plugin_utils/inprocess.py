@@ -8,7 +8,7 @@ A module that runs on the controller anyway (``delegate_to: localhost``, connect
 about a second per task. Its logic is a plain function (module_runner.Entry), so when the
 task runs over the ``local`` connection, without become, without async and without
 ``environment:``, the action plugin calls that function here, with the arguments validated
-by the same spec AnsibleModule uses (module_utils/argument_specs.py) and the result built
+by the same spec AnsibleModule uses (module_utils/common/argument_specs.py) and the result built
 by the same module_runner.outcome(), then masks every no_log value in it as AnsibleModule
 does. Anywhere else, and when RTVS_REMOTE_INPROCESS=0, it runs the module as usual.
 
@@ -31,7 +31,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 
 display = Display()
 

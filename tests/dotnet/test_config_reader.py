@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_config
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
 
 from conftest import FQDN, GROUP, LINUX_CONFIGS, PFX_SHAPES, WINDOWS_CONFIGS
 

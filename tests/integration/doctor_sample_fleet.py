@@ -10,8 +10,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".work", "ac"))
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks as dc  # noqa: E402
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_render_html  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as dc  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_render_html  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "doctor")
 HOSTILE_LOG = '[Error] login failed for <img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'

@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import doctor_sample_fleet  # noqa: E402
 
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_render_html  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_render_html  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTS = ["rtvs-badcert", "rtvs-healthy", "rtvs-noisy", "rtvs-stopped", "rtvs-win"]

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".work", "ac"))
-from ansible_collections.rtvs.remote.plugins.module_utils import certs  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs  # noqa: E402
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "doctor.yml")
 TABLE_LINES = (

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, __import__("os").path.join(__import__("os").path.dirname(__file__), "..", "..", ".work", "ac"))
-from ansible_collections.rtvs.remote.plugins.module_utils import certs  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs  # noqa: E402
 
 PASSWORD = "probe-Secret-4411"
 

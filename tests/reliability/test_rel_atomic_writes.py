@@ -16,7 +16,8 @@ import pytest
 import rel_support
 from rel_support import cert_pem, issue, key_pem, new_key, secrets_file
 
-from ansible_collections.rtvs.remote.plugins.module_utils import fileio, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import pkcs12
 
 PASSWORD = "Atomic-Pfx-9f2b"
 FQDN = "rtvs.example.test"

@@ -50,7 +50,7 @@ def test_broker_config_existing_file_refused_without_traceback(playbook, tmp_pat
 
 
 def test_broker_config_settings_with_nan_or_absurd_nesting_refused(tmp_path):
-    from ansible_collections.rtvs.remote.plugins.module_utils import broker_config as bc
+    from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config as bc
     deep = leaf = {}
     for _level in range(5000):
         leaf["a"] = {}

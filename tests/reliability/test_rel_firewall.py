@@ -1,7 +1,7 @@
 """M5 (issue 14): rtvs_allowed_sources is said to be unenforced where ufw cannot enforce it, and the
 allow-from-anywhere rule of an earlier run goes once sources are set.
 
-The decisions are the plan's (module_utils/linux_plan.py, fed here with a host state as linux_host_state
+The decisions are the plan's (module_utils/host/linux_plan.py, fed here with a host state as linux_host_state
 reads it); roles/linux_broker/tasks/firewall.yml then runs on localhost guarded by that plan, and a
 stand-in ``ufw`` on PATH answers like ufw 0.36 and logs every command it gets.
 """
@@ -12,7 +12,7 @@ import os
 import pytest
 
 import rel_support
-from ansible_collections.rtvs.remote.plugins.module_utils import linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_plan
 
 # the converged host and the role's desired state of the plan's own unit tests
 _SPEC = importlib.util.spec_from_file_location(

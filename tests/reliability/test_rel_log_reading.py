@@ -107,7 +107,7 @@ def test_planted_log_is_not_read(playbook, host, kind, reason):
 
 
 def test_doctor_warns_about_a_planted_log():
-    from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks
+    from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as doctor_checks
     status, evidence, fix = doctor_checks.check_broker_log({"platform": "linux", "broker": {"logs": {
         "folder": "/var/log/rtvs", "newest": None, "tail": [], "error_lines": [], "error": None,
         "skipped": ["/var/log/rtvs/Microsoft.R.Host.Broker_x.log: a symbolic link, not read"]}}})

@@ -93,7 +93,7 @@ def test_pem_passphrase_with_nul_is_refused(playbook, dirs, tmp_path):
 
 def test_a_native_library_panic_is_reported_without_its_text():
     """module_runner turns any BaseException of the logic (pyo3's PanicException is one) into a plain failure."""
-    from ansible_collections.rtvs.remote.plugins.module_utils import module_runner
+    from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 
     class PanicException(BaseException):
         pass

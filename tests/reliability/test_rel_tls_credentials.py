@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 import rel_support
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks, tls_probe
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as doctor_checks
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import tls_probe
 
 USER = "alice"
 PASSWORD = "Login-Canary-7d1e'\"$%\\"

@@ -1,4 +1,4 @@
-"""Unit tests of module_utils/broker_config: merge, validate, render, redact."""
+"""Unit tests of module_utils/broker/broker_config: merge, validate, render, redact."""
 import datetime
 import json
 import os
@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_config as bc
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config as bc
 
 SHIPPED = """{
   "logging": {

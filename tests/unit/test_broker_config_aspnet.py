@@ -5,7 +5,7 @@ Python side alone, so the rule is checked even where Mono is not installed.
 """
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_config as bc
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config as bc
 
 URLS = "https://0.0.0.0:5444"
 

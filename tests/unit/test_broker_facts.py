@@ -8,8 +8,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, NoEncryption, pkcs12
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_facts as bf
-from ansible_collections.rtvs.remote.plugins.module_utils import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts as bf
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 
 PASSWORD = "Pfx-Password-9182"
 FQDN = "rtvs.example.test"

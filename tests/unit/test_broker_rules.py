@@ -1,7 +1,7 @@
 """The broker's rules, once: R range, case-insensitive lookup, loopback, Windows Subject."""
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules as rules
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules as rules
 
 
 @pytest.mark.parametrize("version,supported", [

@@ -1,4 +1,4 @@
-"""Unit tests of module_utils/ca.py (the internal CA) and of issuing broker certificates from it."""
+"""Unit tests of module_utils/tls/ca.py (the internal CA) and of issuing broker certificates from it."""
 import datetime
 import os
 import shutil
@@ -10,8 +10,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils import ca, certs
-from ansible_collections.rtvs.remote.plugins.module_utils.certs import CertError
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, ca, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 PASS = "correct horse battery staple"
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
@@ -123,7 +123,7 @@ def test_broker_certificate_from_intermediate(made, tmp_path):
            "source": "ca", "ca_certificate_path": result["issuer_certificate_path"],
            "ca_privatekey_path": result["issuer_privatekey_path"], "ca_privatekey_passphrase": PASS,
            "key_size": 2048, "valid_days": 365, "renew_before_days": 30}
-    res = certs.run(out, now=NOW)
+    res = broker_certificate.run(out, now=NOW)
     assert res["changed"]
     leaf = x509.load_pem_x509_certificate((tmp_path / "b.crt").read_bytes())
     assert leaf.subject == x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rserver1.example.com")])
@@ -132,7 +132,7 @@ def test_broker_certificate_from_intermediate(made, tmp_path):
     assert res["subject_alt_names"] == ["rserver1.example.com", "rserver1.rtvs.test", "10.0.0.5"]
     inter = x509.load_pem_x509_certificate((folder / "intermediate.crt").read_bytes())
     assert certs.signed_by(leaf, inter)
-    assert certs.run(out, now=NOW)["changed"] is False
+    assert broker_certificate.run(out, now=NOW)["changed"] is False
     # the broker key on disk is the unencrypted PKCS#8 the PFX step reads
     serialization.load_pem_private_key((tmp_path / "b.key").read_bytes(), password=None)
 
@@ -145,7 +145,7 @@ def test_broker_certificate_outside_constraints_refused(made, tmp_path):
            "ca_privatekey_path": result["issuer_privatekey_path"], "ca_privatekey_passphrase": PASS,
            "key_size": 2048, "valid_days": 365, "renew_before_days": 30}
     with pytest.raises(CertError, match="rserver1.example.org, rserver1 outside the domains"):
-        certs.run(out, now=NOW)
+        broker_certificate.run(out, now=NOW)
     assert not (tmp_path / "b.crt").exists()
 
 
@@ -156,7 +156,7 @@ def test_ca_key_needs_passphrase_in_broker_certificate(made, tmp_path):
            "ca_privatekey_path": result["issuer_privatekey_path"], "key_size": 2048, "valid_days": 365,
            "renew_before_days": 30}
     with pytest.raises(CertError, match="is encrypted; give its passphrase"):
-        certs.run(out, now=NOW)
+        broker_certificate.run(out, now=NOW)
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl binary")

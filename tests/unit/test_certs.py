@@ -1,4 +1,4 @@
-"""Unit tests of module_utils/certs.py: building, reasons to reissue, and every refusal."""
+"""Unit tests of module_utils/tls/certs.py: building, reasons to reissue, and every refusal."""
 import datetime
 import hashlib
 import ipaddress
@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs
-from ansible_collections.rtvs.remote.plugins.module_utils.certs import CertError
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 FQDN = "rtvs.example.com"
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
@@ -155,34 +155,34 @@ def test_windows_name_orders_most_specific_first_and_quotes_specials():
 
 def test_no_reasons_for_a_matching_pair(key):
     cert = certs.build_certificate(key, FQDN, ["10.0.0.5"], now=NOW)
-    assert certs.regenerate_reasons(cert, key, FQDN, ["10.0.0.5"], 30, now=NOW) == []
+    assert broker_certificate.regenerate_reasons(cert, key, FQDN, ["10.0.0.5"], 30, now=NOW) == []
 
 
 def test_reasons_missing(key):
-    assert certs.regenerate_reasons(None, None, FQDN, [], 30, now=NOW) == ["private key missing", "certificate missing"]
-    assert certs.regenerate_reasons(None, key, FQDN, [], 30, now=NOW) == ["certificate missing"]
+    assert broker_certificate.regenerate_reasons(None, None, FQDN, [], 30, now=NOW) == ["private key missing", "certificate missing"]
+    assert broker_certificate.regenerate_reasons(None, key, FQDN, [], 30, now=NOW) == ["certificate missing"]
 
 
 def test_reasons_names_differ(key):
     cert = certs.build_certificate(key, FQDN, ["old.example.com"], now=NOW)
-    reasons = certs.regenerate_reasons(cert, key, FQDN, ["new.example.com"], 30, now=NOW)
+    reasons = broker_certificate.regenerate_reasons(cert, key, FQDN, ["new.example.com"], 30, now=NOW)
     assert len(reasons) == 1 and "subject alternative names" in reasons[0] and "new.example.com" in reasons[0]
-    reasons = certs.regenerate_reasons(cert, key, "other.example.com", ["old.example.com"], 30, now=NOW)
+    reasons = broker_certificate.regenerate_reasons(cert, key, "other.example.com", ["old.example.com"], 30, now=NOW)
     assert any("subject is 'CN=%s'" % FQDN in r for r in reasons)
 
 
 def test_reasons_key_mismatch(key, other_key):
     cert = certs.build_certificate(other_key, FQDN, [], now=NOW)
-    assert "certificate does not match the private key" in certs.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW)
+    assert "certificate does not match the private key" in broker_certificate.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW)
 
 
 def test_reasons_renew_window(key):
     cert = certs.build_certificate(key, FQDN, [], valid_days=365, now=NOW)
-    assert certs.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW + 334 * DAY) == []
-    reasons = certs.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW + 336 * DAY)
+    assert broker_certificate.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW + 334 * DAY) == []
+    reasons = broker_certificate.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW + 336 * DAY)
     assert len(reasons) == 1 and "fewer than renew_before_days (30)" in reasons[0]
     # A larger renew window reaches a fresh certificate too.
-    assert certs.regenerate_reasons(cert, key, FQDN, [], 400, now=NOW)
+    assert broker_certificate.regenerate_reasons(cert, key, FQDN, [], 400, now=NOW)
 
 
 def test_reasons_issuer_changes(key):
@@ -190,16 +190,16 @@ def test_reasons_issuer_changes(key):
     ca = make_ca(ca_key)
     selfsigned = certs.build_certificate(key, FQDN, [], now=NOW)
     issued = certs.build_certificate(key, FQDN, [], issuer_cert=ca, issuer_key=ca_key, now=NOW)
-    assert certs.regenerate_reasons(selfsigned, key, FQDN, [], 30, issuer_cert=ca, now=NOW) == [
+    assert broker_certificate.regenerate_reasons(selfsigned, key, FQDN, [], 30, issuer_cert=ca, now=NOW) == [
         "certificate is not signed by ca_certificate_path"]
-    assert certs.regenerate_reasons(issued, key, FQDN, [], 30, issuer_cert=ca, now=NOW) == []
-    assert certs.regenerate_reasons(issued, key, FQDN, [], 30, now=NOW) == [
+    assert broker_certificate.regenerate_reasons(issued, key, FQDN, [], 30, issuer_cert=ca, now=NOW) == []
+    assert broker_certificate.regenerate_reasons(issued, key, FQDN, [], 30, now=NOW) == [
         "certificate is not self-signed (source selfsigned)"]
 
 
 def test_reasons_key_smaller_than_key_size(key):
     cert = certs.build_certificate(key, FQDN, [], now=NOW)
-    assert certs.regenerate_reasons(cert, key, FQDN, [], 30, key_size=3072, now=NOW) == [
+    assert broker_certificate.regenerate_reasons(cert, key, FQDN, [], 30, key_size=3072, now=NOW) == [
         "private key has 2048 bits, key_size wants 3072"]
 
 
@@ -207,40 +207,40 @@ def test_reasons_key_smaller_than_key_size(key):
 
 
 def test_plan_issued_is_idempotent_and_reuses_the_key_when_only_names_change(key):
-    first = certs.plan_issued(None, None, FQDN, [], now=NOW)
+    first = broker_certificate.plan_issued(None, None, FQDN, [], now=NOW)
     assert first.reasons == ["private key missing", "certificate missing"]
     assert first.key_pem and first.cert_pem
-    again = certs.plan_issued(first.cert_pem, first.key_pem, FQDN, [], now=NOW)
+    again = broker_certificate.plan_issued(first.cert_pem, first.key_pem, FQDN, [], now=NOW)
     assert again.reasons == [] and again.key_pem is None and again.cert_pem is None
-    renamed = certs.plan_issued(first.cert_pem, first.key_pem, FQDN, ["10.9.9.9"], now=NOW)
+    renamed = broker_certificate.plan_issued(first.cert_pem, first.key_pem, FQDN, ["10.9.9.9"], now=NOW)
     assert renamed.key_pem is None, "the key is kept when only the certificate must change"
     assert certs.key_matches(renamed.cert, first.key)
     assert "10.9.9.9" in certs.summary(renamed.cert)["subject_alt_names"]
 
 
 def test_plan_issued_force_replaces_key_and_cert(key):
-    first = certs.plan_issued(None, None, FQDN, [], now=NOW)
-    forced = certs.plan_issued(first.cert_pem, first.key_pem, FQDN, [], force=True, now=NOW)
+    first = broker_certificate.plan_issued(None, None, FQDN, [], now=NOW)
+    forced = broker_certificate.plan_issued(first.cert_pem, first.key_pem, FQDN, [], force=True, now=NOW)
     assert forced.reasons == ["force is set"]
     assert forced.key_pem and not certs.same_private_key(forced.key, first.key)
 
 
 def test_plan_issued_refuses_unreadable_existing_files_unless_forced():
     with pytest.raises(CertError, match="privatekey_path is a malformed PEM private key.*force: true"):
-        certs.plan_issued(None, b"-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", FQDN, now=NOW)
+        broker_certificate.plan_issued(None, b"-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", FQDN, now=NOW)
     with pytest.raises(CertError, match="path holds no PEM certificate.*force: true"):
-        certs.plan_issued(b"garbage", None, FQDN, now=NOW)
-    forced = certs.plan_issued(b"garbage", b"junk", FQDN, force=True, now=NOW)
+        broker_certificate.plan_issued(b"garbage", None, FQDN, now=NOW)
+    forced = broker_certificate.plan_issued(b"garbage", b"junk", FQDN, force=True, now=NOW)
     assert "path is unreadable and force is set" in forced.reasons
     assert forced.cert_pem and forced.key_pem
 
 
 def test_plan_issued_replaces_a_weak_or_non_rsa_managed_key():
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    plan = certs.plan_issued(None, certs.key_pem(weak), FQDN, now=NOW)
+    plan = broker_certificate.plan_issued(None, certs.key_pem(weak), FQDN, now=NOW)
     assert plan.key.key_size == 2048 and plan.key_pem
     ec_key = ec.generate_private_key(ec.SECP256R1())
-    plan = certs.plan_issued(None, certs.key_pem(ec_key), FQDN, now=NOW)
+    plan = broker_certificate.plan_issued(None, certs.key_pem(ec_key), FQDN, now=NOW)
     assert "private key is not RSA" in plan.reasons and isinstance(plan.key, rsa.RSAPrivateKey)
 
 
@@ -251,28 +251,28 @@ def test_plan_issued_replaces_a_weak_or_non_rsa_managed_key():
 ])
 def test_plan_issued_refuses_bad_settings(key_size, valid, renew, match):
     with pytest.raises(CertError, match=match):
-        certs.plan_issued(None, None, FQDN, key_size=key_size, valid_days=valid, renew_before_days=renew, now=NOW)
+        broker_certificate.plan_issued(None, None, FQDN, key_size=key_size, valid_days=valid, renew_before_days=renew, now=NOW)
 
 
 def test_plan_issued_with_ca(key):
     ca_key = certs.generate_key(2048)
     ca = make_ca(ca_key)
-    plan = certs.plan_issued(None, None, FQDN, ["10.0.0.1"], ca_cert=ca, ca_key=ca_key, now=NOW)
+    plan = broker_certificate.plan_issued(None, None, FQDN, ["10.0.0.1"], ca_cert=ca, ca_key=ca_key, now=NOW)
     assert certs.signed_by(plan.cert, ca)
-    again = certs.plan_issued(plan.cert_pem, plan.key_pem, FQDN, ["10.0.0.1"], ca_cert=ca, ca_key=ca_key, now=NOW)
+    again = broker_certificate.plan_issued(plan.cert_pem, plan.key_pem, FQDN, ["10.0.0.1"], ca_cert=ca, ca_key=ca_key, now=NOW)
     assert again.reasons == []
 
 
 def test_ca_refusals(key, other_key):
     ca_key = certs.generate_key(2048)
     with pytest.raises(CertError, match="ca_certificate_path is not a CA certificate"):
-        certs.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key, ca=False), ca_key=ca_key, now=NOW)
+        broker_certificate.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key, ca=False), ca_key=ca_key, now=NOW)
     with pytest.raises(CertError, match="ca_privatekey_path does not belong to ca_certificate_path"):
-        certs.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key), ca_key=other_key, now=NOW)
+        broker_certificate.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key), ca_key=other_key, now=NOW)
     with pytest.raises(CertError, match="ca_certificate_path expires on .* within renew_before_days"):
-        certs.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key, days=10), ca_key=ca_key, now=NOW)
+        broker_certificate.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key, days=10), ca_key=ca_key, now=NOW)
     with pytest.raises(CertError, match="ca_certificate_path expired on"):
-        certs.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key, days=10), ca_key=ca_key, now=NOW + 20 * DAY)
+        broker_certificate.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key, days=10), ca_key=ca_key, now=NOW + 20 * DAY)
 
 
 # ---------------------------------------------------------------- provided: validation and refusals
@@ -285,17 +285,17 @@ def provided_pair(key, **kwargs):
 
 def test_plan_provided_installs_then_is_idempotent(key):
     cert_pem, key_pem = provided_pair(key)
-    plan = certs.plan_provided(None, None, cert_pem, key_pem, FQDN, now=NOW)
+    plan = broker_certificate.plan_provided(None, None, cert_pem, key_pem, FQDN, now=NOW)
     assert plan.reasons == ["private key missing", "certificate missing"]
     assert plan.cert_pem == cert_pem
-    again = certs.plan_provided(plan.cert_pem, plan.key_pem, cert_pem, key_pem, FQDN, now=NOW)
+    again = broker_certificate.plan_provided(plan.cert_pem, plan.key_pem, cert_pem, key_pem, FQDN, now=NOW)
     assert again.reasons == [] and again.cert_pem is None and again.key_pem is None
 
 
 def test_plan_provided_never_regenerates_even_inside_the_renew_window(key):
     cert_pem, key_pem = provided_pair(key)
     later = NOW + 350 * DAY
-    plan = certs.plan_provided(cert_pem, key_pem, cert_pem, key_pem, FQDN, renew_before_days=30, now=later)
+    plan = broker_certificate.plan_provided(cert_pem, key_pem, cert_pem, key_pem, FQDN, renew_before_days=30, now=later)
     assert plan.reasons == []
     assert any("fewer than renew_before_days" in w for w in plan.warnings)
 
@@ -304,57 +304,57 @@ def test_plan_provided_keeps_the_chain(key):
     ca_key = certs.generate_key(2048)
     ca = make_ca(ca_key)
     leaf = certs.build_certificate(key, FQDN, [], issuer_cert=ca, issuer_key=ca_key, now=NOW)
-    plan = certs.plan_provided(None, None, pem(leaf) + pem(ca), certs.key_pem(key), FQDN, now=NOW)
+    plan = broker_certificate.plan_provided(None, None, pem(leaf) + pem(ca), certs.key_pem(key), FQDN, now=NOW)
     assert plan.certs == [leaf, ca]
     assert plan.cert_pem == pem(leaf) + pem(ca)
 
 
 def test_provided_wildcard_covers_one_label(key):
     cert = custom_cert(key, names=("*.example.com",), eku=False)
-    plan = certs.plan_provided(None, None, pem(cert), certs.key_pem(key), FQDN, now=NOW)
+    plan = broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(key), FQDN, now=NOW)
     assert any("X509CertificateName" in w for w in plan.warnings), "CN differs from the FQDN: the Windows lookup needs a hint"
     with pytest.raises(CertError, match="does not cover a.rtvs.example.com"):
-        certs.plan_provided(None, None, pem(cert), certs.key_pem(key), "a." + FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(key), "a." + FQDN, now=NOW)
 
 
 def test_refuses_provided_cert_not_covering_fqdn_or_extra_names(key):
     cert_pem, key_pem = provided_pair(key)
     with pytest.raises(CertError, match=r"provided_certificate_path does not cover other.example.com .*names rtvs.example.com"):
-        certs.plan_provided(None, None, cert_pem, key_pem, "other.example.com", now=NOW)
+        broker_certificate.plan_provided(None, None, cert_pem, key_pem, "other.example.com", now=NOW)
     with pytest.raises(CertError, match=r"does not cover 10.0.0.9"):
-        certs.plan_provided(None, None, cert_pem, key_pem, FQDN, ["10.0.0.9"], now=NOW)
+        broker_certificate.plan_provided(None, None, cert_pem, key_pem, FQDN, ["10.0.0.9"], now=NOW)
 
 
 def test_refuses_provided_cert_expired_or_not_yet_valid(key):
     expired = custom_cert(key, not_before=NOW - 100 * DAY, not_after=NOW - DAY, eku=False)
     with pytest.raises(CertError, match="provided_certificate_path expired on .*renew it"):
-        certs.plan_provided(None, None, pem(expired), certs.key_pem(key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(expired), certs.key_pem(key), FQDN, now=NOW)
     future = custom_cert(key, not_before=NOW + DAY, not_after=NOW + 100 * DAY, eku=False)
     with pytest.raises(CertError, match="provided_certificate_path is not valid before .*fix the host clock"):
-        certs.plan_provided(None, None, pem(future), certs.key_pem(key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(future), certs.key_pem(key), FQDN, now=NOW)
 
 
 def test_refuses_provided_key_mismatch(key, other_key):
     cert_pem = provided_pair(key)[0]
     with pytest.raises(CertError, match="provided_privatekey_path does not belong to provided_certificate_path"):
-        certs.plan_provided(None, None, cert_pem, certs.key_pem(other_key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, cert_pem, certs.key_pem(other_key), FQDN, now=NOW)
 
 
 def test_refuses_provided_weak_or_non_rsa_key():
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     cert = custom_cert(weak, eku=False)
     with pytest.raises(CertError, match="RSA key of 1024 bits, too weak; use at least 2048"):
-        certs.plan_provided(None, None, pem(cert), certs.key_pem(weak), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(weak), FQDN, now=NOW)
     ec_key = ec.generate_private_key(ec.SECP256R1())
     cert = custom_cert(ec_key, eku=False)
     with pytest.raises(CertError, match="needs RSA"):
-        certs.plan_provided(None, None, pem(cert), certs.key_pem(ec_key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(ec_key), FQDN, now=NOW)
 
 
 def test_refuses_provided_cert_without_server_auth(key):
     cert = custom_cert(key, eku=True)  # clientAuth only
     with pytest.raises(CertError, match="lacks the serverAuth extended key usage"):
-        certs.plan_provided(None, None, pem(cert), certs.key_pem(key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(key), FQDN, now=NOW)
 
 
 @pytest.mark.parametrize("data,match", [
@@ -364,22 +364,22 @@ def test_refuses_provided_cert_without_server_auth(key):
 ])
 def test_refuses_malformed_certificate_pem(key, data, match):
     with pytest.raises(CertError, match="provided_certificate_content " + match):
-        certs.plan_provided(None, None, data, certs.key_pem(key), FQDN, cert_option="provided_certificate_content", now=NOW)
+        broker_certificate.plan_provided(None, None, data, certs.key_pem(key), FQDN, cert_option="provided_certificate_content", now=NOW)
 
 
 def test_refuses_malformed_or_encrypted_key_pem(key):
     cert_pem, key_pem = provided_pair(key)
     with pytest.raises(CertError, match="provided_privatekey_path holds no PEM private key"):
-        certs.plan_provided(None, None, cert_pem, b"not a key", FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, cert_pem, b"not a key", FQDN, now=NOW)
     with pytest.raises(CertError, match="provided_privatekey_path is a malformed PEM private key"):
-        certs.plan_provided(None, None, cert_pem, b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, cert_pem, b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", FQDN, now=NOW)
     encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                   serialization.BestAvailableEncryption(b"pass-phrase"))
     with pytest.raises(CertError, match="is encrypted; give its passphrase"):
-        certs.plan_provided(None, None, cert_pem, encrypted, FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, cert_pem, encrypted, FQDN, now=NOW)
     with pytest.raises(CertError, match="could not be decrypted"):
-        certs.plan_provided(None, None, cert_pem, encrypted, FQDN, passphrase="wrong", now=NOW)
-    plan = certs.plan_provided(None, None, cert_pem, encrypted, FQDN, passphrase="pass-phrase", now=NOW)
+        broker_certificate.plan_provided(None, None, cert_pem, encrypted, FQDN, passphrase="wrong", now=NOW)
+    plan = broker_certificate.plan_provided(None, None, cert_pem, encrypted, FQDN, passphrase="pass-phrase", now=NOW)
     assert plan.key_pem == key_pem, "an encrypted provided key is installed decrypted (the broker has no passphrase)"
 
 
@@ -387,8 +387,8 @@ def test_error_messages_never_contain_key_material(key):
     cert_pem, key_pem = provided_pair(key)
     body = key_pem.decode().splitlines()[1]
     for call in (
-        lambda: certs.plan_provided(None, None, cert_pem, key_pem, "other.example.com", now=NOW),
-        lambda: certs.plan_provided(None, None, cert_pem, key_pem[:-40], FQDN, now=NOW),
+        lambda: broker_certificate.plan_provided(None, None, cert_pem, key_pem, "other.example.com", now=NOW),
+        lambda: broker_certificate.plan_provided(None, None, cert_pem, key_pem[:-40], FQDN, now=NOW),
     ):
         with pytest.raises(CertError) as err:
             call()
@@ -408,7 +408,7 @@ def _params(tmp_path, **extra):
 
 
 def test_run_check_mode_writes_nothing_and_promises_no_fingerprint(tmp_path):
-    result = certs.run(_params(tmp_path), check_mode=True)
+    result = broker_certificate.run(_params(tmp_path), check_mode=True)
     assert result["changed"] and os.listdir(tmp_path) == []
     assert result["fingerprint_sha256"] is None and result["thumbprint_sha1"] is None
     assert result["subject"] == "CN=" + FQDN and result["subject_alt_names"] == [FQDN, "192.0.2.7"]
@@ -417,12 +417,12 @@ def test_run_check_mode_writes_nothing_and_promises_no_fingerprint(tmp_path):
 
 
 def test_run_writes_with_modes_then_is_unchanged(tmp_path):
-    first = certs.run(_params(tmp_path))
+    first = broker_certificate.run(_params(tmp_path))
     assert first["changed"]
     assert stat.S_IMODE(os.stat(tmp_path / "b.key").st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tmp_path / "b.crt").st_mode) == 0o644
     key_bytes = (tmp_path / "b.key").read_bytes()
-    second = certs.run(_params(tmp_path))
+    second = broker_certificate.run(_params(tmp_path))
     assert not second["changed"] and second["reasons"] == []
     assert second["fingerprint_sha256"] == first["fingerprint_sha256"]
     body = key_bytes.decode().splitlines()[1]
@@ -433,9 +433,9 @@ def test_run_provided_content_is_installed(tmp_path, key):
     cert = certs.build_certificate(key, FQDN, ["192.0.2.7"])
     params = _params(tmp_path, source="provided", provided_certificate_content=pem(cert).decode(),
                      provided_privatekey_content=certs.key_pem(key).decode())
-    result = certs.run(params)
+    result = broker_certificate.run(params)
     assert result["changed"] and (tmp_path / "b.crt").read_bytes() == pem(cert)
-    assert not certs.run(params)["changed"]
+    assert not broker_certificate.run(params)["changed"]
 
 
 def test_a_key_loaded_twice_in_one_process_is_parsed_once(monkeypatch):

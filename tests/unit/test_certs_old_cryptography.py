@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 
 HIDDEN = ("not_valid_before_utc", "not_valid_after_utc", "verify_directly_issued_by")
 

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ansible_collections.rtvs.remote.plugins.filter import doctor as doctor_filter
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks as dc
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as dc
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "doctor")
 

@@ -1,4 +1,4 @@
-"""Fleet summary, JUnit XML and HTML rendering of doctor reports (module_utils/doctor_fleet, doctor_render_*)."""
+"""Fleet summary, JUnit XML and HTML rendering of doctor reports (module_utils/doctor/doctor_fleet, doctor_render_*)."""
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.rtvs.remote.plugins.filter import doctor_render as filters
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks as dc
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_fleet, doctor_render_html, doctor_render_junit
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as dc
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_fleet, doctor_render_html, doctor_render_junit
 
 EVIL = 'pwned </script><script>alert("x")</script> <img src=x onerror=alert(1)> & \x1b[31m \x00 end'
 

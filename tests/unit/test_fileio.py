@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 
 
 def test_atomic_write_new_file_defaults_to_0600(tmp_path):

@@ -7,7 +7,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.rtvs.remote.plugins.filter import win_broker
-from ansible_collections.rtvs.remote.plugins.module_utils import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pwd
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import host_state as hs
-from ansible_collections.rtvs.remote.plugins.module_utils import linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state as hs
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_plan
 
 HASH = "$6$salt$Vb0hash"
 PASSWD = """root:x:0:0:root:/root:/bin/bash
@@ -230,7 +230,7 @@ def _config_desired(path, pfx_validate=False):
 
 
 def test_config_pending_runs_broker_configs_own_check(tmp_path):
-    from ansible_collections.rtvs.remote.plugins.module_utils import broker_config
+    from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
     path = tmp_path / "rtvsd.config.json"
     desired = _config_desired(path)
     state = {"packages": {}, "accounts": {"groups": {desired["allowed_group"]: True}}, "paths": {}}

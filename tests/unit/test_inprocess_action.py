@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.rtvs.remote.plugins.action import broker_certificate as broker_certificate_action
 from ansible_collections.rtvs.remote.plugins.action import pfx as pfx_action
-from ansible_collections.rtvs.remote.plugins.module_utils import argument_specs, module_runner
+from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.plugin_utils import inprocess
 
 SECRET = "Pfx 5ecret!'\"$x"

@@ -1,4 +1,4 @@
-"""The plan of linux_broker (module_utils/linux_plan.py): its truth tables, table-driven.
+"""The plan of linux_broker (module_utils/host/linux_plan.py): its truth tables, table-driven.
 
 Two hosts frame every case: FRESH (Debian 12 as the test hosts start, nothing of the broker) and
 CONVERGED (what a run leaves). Each row changes one observation or one wish and names the steps whose
@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import host_state, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import host_state, linux_plan
 
 PFX = "/etc/rtvs/broker.pfx"
 DROPIN = "/etc/systemd/system/rtvsd.service.d/50-rtvs-remote-wantedby.conf"

@@ -1,6 +1,6 @@
 """Each broker rule is defined once (issue 12): a grep of plugins/ and roles/ finds one definition.
 
-The R range, the secret mask and the loopback rule live in plugins/module_utils/broker_rules.py; every
+The R range, the secret mask and the loopback rule live in plugins/module_utils/broker/broker_rules.py; every
 other file asks it (Python imports, Jinja through the test rtvs.remote.supported_r). Documentation text
 (DOCUMENTATION/RETURN blocks, *.md, argument_specs descriptions) may name the range; code may not.
 """
@@ -10,7 +10,7 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-HOME = "plugins/module_utils/broker_rules.py"
+HOME = "plugins/module_utils/broker/broker_rules.py"
 # The Windows side is reduced to gathering on the win helper's branch (issue 12/13); drop these after the merge.
 RULES = {
     # (3, 2) / (3, 9) tuples, Jinja or PowerShell comparisons of the minor with 2 and 9, the range as text

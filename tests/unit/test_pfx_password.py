@@ -1,9 +1,9 @@
-"""The PFX password rule (module_utils/pfx_password.py), as rtvs.remote.pfx and the roles' preflight use it."""
+"""The PFX password rule (module_utils/broker/pfx_password.py), as rtvs.remote.pfx and the roles' preflight use it."""
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.filter.pfx_password import pfx_password_problem
-from ansible_collections.rtvs.remote.plugins.module_utils import pfx_password
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import pfx_password
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 

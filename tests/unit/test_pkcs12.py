@@ -1,4 +1,4 @@
-"""Unit tests of module_utils/pkcs12.py: profiles checked in the DER, wrong password, comparison."""
+"""Unit tests of module_utils/tls/pkcs12.py: profiles checked in the DER, wrong password, comparison."""
 import datetime
 import hashlib
 import os
@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pkcs12
 
 FQDN = "rtvs.example.com"
 PASSWORD = "Pfx-pa55word"

@@ -1,4 +1,4 @@
-"""Unit tests of module_utils/posix_access: ACL xattr codec (cross-checked with getfacl/setfacl), access rules."""
+"""Unit tests of module_utils/host/posix_access: ACL xattr codec (cross-checked with getfacl/setfacl), access rules."""
 import os
 import pwd
 import shutil
@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import posix_access as pa
-from ansible_collections.rtvs.remote.plugins.module_utils.posix_access import (
+from ansible_collections.rtvs.remote.plugins.module_utils.host import posix_access as pa
+from ansible_collections.rtvs.remote.plugins.module_utils.host.posix_access import (
     GROUP, GROUP_OBJ, MASK, OTHER, USER, USER_OBJ, Entry, R, W, X)
 
 NOBODY = pwd.getpwnam("nobody").pw_uid

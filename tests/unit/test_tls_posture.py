@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, tls_posture, tls_probe
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, tls_posture, tls_probe
 
 
 @pytest.fixture(scope="module")

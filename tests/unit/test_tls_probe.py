@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, tls_probe
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, tls_probe
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 USER, PASSWORD = "alice", "s3cret-pw"

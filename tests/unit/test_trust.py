@@ -1,12 +1,12 @@
-"""Unit tests of module_utils/trust.py and the client_trust_plan filter: what a client's trust store gets."""
+"""Unit tests of module_utils/tls/trust.py and the client_trust_plan filter: what a client's trust store gets."""
 import datetime
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.filter import client_trust_plan as plan_filter
-from ansible_collections.rtvs.remote.plugins.module_utils import ca, certs, trust
-from ansible_collections.rtvs.remote.plugins.module_utils.certs import CertError
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import ca, certs, trust
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 PASS = "correct horse battery staple"
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import win_keys
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_keys
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "windows")
 

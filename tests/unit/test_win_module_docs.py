@@ -145,7 +145,7 @@ def test_info_passes_only_options_the_ps1_accepts():
 def _derived():
     import datetime
     import json
-    from ansible_collections.rtvs.remote.plugins.module_utils import win_plan
+    from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_plan
     with open(os.path.join(ROOT, "tests", "unit", "fixtures", "windows", "winrm_listener_shadow.json")) as handle:
         observed = json.load(handle)
     facts = win_plan.derive(observed, "CN=r.example.com", "r.example.com", now=datetime.datetime(2027, 1, 1))

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils import win_plan
-from ansible_collections.rtvs.remote.plugins.module_utils.broker_rules import MASK
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.broker.broker_rules import MASK
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "windows")
 OURS = "3F2A9C1B0D4E5F60718293A4B5C6D7E8F9012345"

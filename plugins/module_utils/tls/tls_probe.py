@@ -45,7 +45,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     import httplib as http_client
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs, tls_posture
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, tls_posture
 
 try:
     from cryptography import x509

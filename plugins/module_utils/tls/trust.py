@@ -23,8 +23,8 @@ __metaclass__ = type
 
 import hashlib
 
-from ansible_collections.rtvs.remote.plugins.module_utils import certs
-from ansible_collections.rtvs.remote.plugins.module_utils.certs import CertError
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 try:
     from cryptography.hazmat.primitives import serialization

@@ -26,7 +26,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
 
 NOLOGIN = "/usr/sbin/nologin"
 CRAN_SOURCES = "/etc/apt/sources.list.d/cran-r.sources"

@@ -28,8 +28,8 @@ import os
 import re
 import stat
 
-from ansible_collections.rtvs.remote.plugins.module_utils import (broker_config, broker_rules, fileio, host_readers,
-                                                                  linux_plan, posix_access)
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config, broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, host_readers, linux_plan, posix_access
 
 UFW = "/usr/sbin/ufw"
 UFW_RULES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")

@@ -19,8 +19,9 @@ import codecs
 import datetime
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_config, win_certs, win_keys
-from ansible_collections.rtvs.remote.plugins.module_utils.broker_rules import (
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_certs, win_keys
+from ansible_collections.rtvs.remote.plugins.module_utils.broker.broker_rules import (
     MASK, ci_get, r_supported, windows_broker_subject)
 
 CONFIG_FILE = "Microsoft.R.Host.Broker.Config.json"

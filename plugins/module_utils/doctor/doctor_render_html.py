@@ -26,7 +26,7 @@ import html
 import json
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_checks, doctor_fleet
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as doctor_checks, doctor_fleet
 
 COLOURS = {
     doctor_fleet.FAIL: "#d1242f",

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The doctor's TLS posture check: the broker should refuse TLS 1.0, TLS 1.1 and weak cipher suites.
 
-Kept apart from doctor_checks.py (which lists it in its table) so the table's file only gains a row.
+Kept apart from checks.py (which lists it in its table) so the table's file only gains a row.
 It judges the ``posture`` section that tls_probe.probe() fills from tls_posture.posture().
 Returns the same (status, evidence, fix) tuples as the other checks; no Ansible imports.
 """

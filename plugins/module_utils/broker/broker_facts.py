@@ -24,8 +24,10 @@ import json
 import os
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, certs, password_rules, pkcs12, posix_access
-from ansible_collections.rtvs.remote.plugins.module_utils.host_readers import (
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.host import posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pkcs12
+from ansible_collections.rtvs.remote.plugins.module_utils.host.host_readers import (
     NotTrusted, Root, check_owned_regular, dpkg_packages, grp_name, listening_facts, name_of, password_usable, pwd_name,
     read_groups, read_owned_tail, read_passwd, read_shadow, service_facts)
 

@@ -17,7 +17,7 @@ __metaclass__ = type
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.rtvs.remote.plugins.module_utils import doctor_fleet
+from ansible_collections.rtvs.remote.plugins.module_utils.doctor import doctor_fleet
 
 # Everything XML 1.0 forbids: C0 controls except tab/LF/CR, surrogates, U+FFFE/U+FFFF.
 _NOT_XML = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

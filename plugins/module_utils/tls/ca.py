@@ -29,8 +29,10 @@ import datetime
 import os
 import stat
 
-from ansible_collections.rtvs.remote.plugins.module_utils import broker_rules, certs, fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.certs import CertError
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 try:
     from cryptography import x509

@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.rtvs.remote.plugins.module_utils import win_keys
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_keys
 
 STORE_ORDER = ("Root", "AuthRoot", "CA", "My")
 FRIENDLY_PREFIX = "RTVS broker "
