@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import pfx_password
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import password_rules
 
 
 def pfx_password_problem(password, target="linux", name="rtvs_pfx_password"):
@@ -19,7 +19,7 @@ def pfx_password_problem(password, target="linux", name="rtvs_pfx_password"):
     if not isinstance(password, str):
         raise AnsibleFilterError("pfx_password_problem expects the password as a string, got %s" % type(password).__name__)
     try:
-        return pfx_password.problem(str(password), target, name) or ""
+        return password_rules.problem(str(password), target, name) or ""
     except ValueError as exc:
         raise AnsibleFilterError("pfx_password_problem: %s" % exc)
 

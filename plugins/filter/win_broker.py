@@ -12,7 +12,7 @@ import base64
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
-from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_certs, win_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_certs, win_plan, win_rotate
 
 
 def _observed(info):
@@ -80,6 +80,52 @@ def win_leaf_pem(pem_text):
         raise AnsibleFilterError("win_leaf_pem: %s" % exc)
 
 
+def win_pfx_pem(pem_text, ca_pem=None):
+    """The leaf, then the intermediate CAs (not self-signed) after it in the bundle or in ca_pem: what the Windows
+    PFX holds, so the broker host has the chain to send even before the CA store step; roots stay out of My."""
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+
+    try:
+        found = certs.load_certificates(pem_text, "certificate")
+        if ca_pem:
+            found += certs.load_certificates(ca_pem, "ca_certificate")
+    except certs.CertError as exc:
+        raise AnsibleFilterError("win_pfx_pem: %s" % exc)
+    chosen, seen = [found[0]], {certs.thumbprint_sha1(found[0])}
+    for cert in found[1:]:
+        thumb = certs.thumbprint_sha1(cert)
+        if thumb in seen or certs.is_self_signed(cert):
+            continue
+        seen.add(thumb)
+        chosen.append(cert)
+    return certs.certs_pem(chosen).decode("ascii")
+
+
+def win_served_certificate(info):
+    """The certificate the Windows broker picks now (thumbprint, subject, store, ours ...), or None."""
+    try:
+        return win_rotate.served_certificate(info if isinstance(info, dict) else {})
+    except win_certs.WinCertError as exc:
+        raise AnsibleFilterError("win_served_certificate: %s" % exc)
+
+
+def win_rollback_plan(info, previous, new_thumbprint, fqdn, previous_pem="", config_backup=""):
+    """How to put the broker back on its previous certificate and configuration (module_utils/windows/win_rotate.py)."""
+    from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+
+    pfx_thumbprint = None
+    if previous_pem:
+        try:
+            pfx_thumbprint = certs.thumbprint_sha1(certs.load_certificates(previous_pem, "previous")[0]).replace(":", "")
+        except certs.CertError as exc:
+            raise AnsibleFilterError("win_rollback_plan: the certificate kept before the rotation: %s" % exc)
+    try:
+        return win_rotate.rollback_plan(info if isinstance(info, dict) else {}, previous, new_thumbprint, fqdn,
+                                        pfx_thumbprint, config_backup or None)
+    except win_certs.WinCertError as exc:
+        raise AnsibleFilterError("win_rollback_plan: %s" % exc)
+
+
 def win_san_text(fqdn, subject_alt_names=None):
     """New-SelfSignedCertificate -TextExtension value with DNS= and IPAddress= entries."""
     try:
@@ -102,6 +148,9 @@ class FilterModule(object):
             "win_desired_subject": win_desired_subject,
             "win_chain": win_chain,
             "win_leaf_pem": win_leaf_pem,
+            "win_pfx_pem": win_pfx_pem,
+            "win_served_certificate": win_served_certificate,
+            "win_rollback_plan": win_rollback_plan,
             "win_san_text": win_san_text,
             "win_r_support": win_r_support,
         }

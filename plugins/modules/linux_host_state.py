@@ -17,7 +17,8 @@ description:
     and a Python start on the host).
   - Reads C(/etc/os-release), dpkg's status, C(/etc/passwd), C(/etc/group), C(/etc/shadow), file metadata and
     SHA-1 checksums, C(/proc) (listening sockets and the processes and systemd units that hold them), and asks
-    C(systemctl) for the unit's enabled and active state. Writes nothing.
+    C(systemctl) for the unit's enabled and active state and, when the role manages the firewall and C(nft)
+    exists, C(nft -j list table inet rtvs). Writes nothing.
   - Password hashes given in O(users) are compared on the host; only the names of the entries that differ come
     back (C(users_to_change) in RV(state.accounts)), never a hash.
 author:
@@ -201,6 +202,30 @@ state:
       description: Whether ufw is enabled (C(ENABLED=yes) in C(/etc/ufw/ufw.conf)); its rules only apply then.
       type: bool
       returned: always
+    ufw_rules:
+      description: ufw's saved rules (C(/etc/ufw/user.rules), C(user6.rules)) as C(action proto port source direction).
+      type: list
+      elements: str
+      returned: always
+      sample: [allow tcp 5444 10.20.0.0/16 in]
+    ufw_rules_ours:
+      description: The same, only the rules carrying the comment C(rtvs.remote broker) (the ones rtvs.remote.linux_broker
+        adds; ufw saves the comment hex-encoded).
+      type: list
+      elements: str
+      returned: always
+    nft:
+      description: Whether C(/usr/sbin/nft) (nftables) exists.
+      type: bool
+      returned: always
+    nft_table:
+      description:
+        - The role's nftables table C(inet rtvs) as C(nft -j list table inet rtvs) shows it - C(present), the
+          source networks it C(allowed), the number of rules per chain (C(chains)) and the C(digest) its reject rule
+          carries; C(present=null) with C(error) when nft cannot tell (no CAP_NET_ADMIN).
+      type: dict
+      returned: when O(desired) manages the firewall and nft exists
+      sample: {present: true, allowed: [10.20.0.0/16], chains: {input: 1, broker_port: 4}, digest: 0f3a9c1d2e4b5a60}
     service:
       description: The unit as rtvs.remote.broker_facts reports it (C(installed), C(enabled), C(active) ...).
       type: dict
@@ -223,7 +248,8 @@ def gather(params, check_mode=False):
     """Read the state and plan (read-only: check mode is the same)."""
     del check_mode
     return host_state.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
-                             apt_cache=module_runner.command_runner("apt-cache", missing=""))
+                             apt_cache=module_runner.command_runner("apt-cache", missing=""),
+                             nft=module_runner.process_runner("nft"))
 
 
 ENTRY = module_runner.Entry("linux_host_state", gather, refusals=(host_state.StateError,))

@@ -97,6 +97,24 @@ options:
     description:
       - Friendly name stored with the certificate (shown by Windows certificate stores).
     type: str
+  expected_names:
+    description:
+      - Names clients use to reach the broker (its FQDN, other DNS names, IP addresses) that O(certificate_path) must
+        cover, by the rule TLS clients apply (a SubjectAltName equal to the name or a one-label wildcard; an IP address
+        only by an IP SubjectAltName; the CN only when there is no SubjectAltName).
+      - A certificate that does not cover one of them is refused before anything is written (O(name_mismatch)).
+      - Empty (the default) checks no name.
+    type: list
+    elements: str
+    default: []
+  name_mismatch:
+    description:
+      - What to do when O(certificate_path) does not cover one of O(expected_names).
+      - V(refuse) fails naming the missing names and those the certificate has; nothing is written.
+      - V(warn) bundles it anyway and returns a warning (clients connecting by a missing name refuse the broker).
+    type: str
+    choices: [refuse, warn]
+    default: refuse
   force:
     description:
       - Replace an existing file that O(password) does not open or that is not PKCS#12 at all.

@@ -84,3 +84,29 @@ def test_internal_ca_source_without_passphrase_is_refused_before_anything(tmp_pa
                                           "report_path": str(tmp_path / "r.txt")})
     assert result.rc != 0
     assert "rtvs_internal_ca_passphrase (12 characters or more" in result.output
+
+
+def test_windows_pfx_holds_the_intermediate_not_the_root(tmp_path):
+    """Root + intermediate: the Windows PFX carries leaf and intermediate (the host can send the chain), never the root;
+    the chain plan still gets both (intermediate to CA, root to Root only when asked)."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    playbook = tmp_path / "pb.yml"
+    playbook.write_text(PLAYBOOK.replace("pfx_changed={{ windows_broker_controller_pfx is changed }}",
+                                         "pfx_changed={{ windows_broker_controller_pfx is changed }}\n"
+                                         "          chain={{ windows_broker_chain | map(attribute='self_signed') | list }}"))
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text('rtvs_pfx_password: "Pfx-Test-Secret-1f2e"\nrtvs_internal_ca_passphrase: "ca-secret-passphrase-77"\n')
+    report = tmp_path / "report.txt"
+    extra = {"rtvs_fqdn": FQDN, "rtvs_certificate_source": "internal_ca", "rtvs_internal_ca_dir": str(tmp_path / "ca"),
+             "rtvs_internal_ca_intermediate": True, "rtvs_windows_controller_dir": str(tmp_path / "ctl"),
+             "report_path": str(report)}
+    result = run_playbook(str(playbook), extra, args=("-e", "@%s" % secrets))
+    assert result.rc == 0, result
+    assert "chain=[False, True]" in report.read_text()
+    _key, leaf, extras = pkcs12.load_key_and_certificates(
+        (tmp_path / "ctl" / "localhost" / "broker.pfx").read_bytes(), b"Pfx-Test-Secret-1f2e")
+    intermediate = x509.load_pem_x509_certificate((tmp_path / "ca" / "intermediate.crt").read_bytes())
+    assert leaf.subject.rfc4514_string() == "CN=" + FQDN
+    assert [c.subject for c in extras] == [intermediate.subject]
+    assert leaf.issuer == intermediate.subject

@@ -14,7 +14,8 @@ import yaml
 import rel_support
 from rel_support import run_ansible
 
-SCENARIO = "reliability"
+# RTVS_REL_SCENARIO lets two checkouts on one machine run the suite at once (their own containers and network)
+SCENARIO = os.environ.get("RTVS_REL_SCENARIO", "reliability")
 HOSTS = ["rel-a", "rel-b"]
 PASSWORD = "Rel-Fleet-Pfx-6d3f0b"
 # crypt(3) of "rel-user-password" (sha512); users need a hash, never the password itself.
@@ -53,7 +54,8 @@ class Fleet:
         self.instances = {}
 
     def create(self):
-        platforms = [{"name": h} for h in HOSTS]
+        # CAP_NET_ADMIN: nft works in the host's own network namespace (test_rel_nftables.py), nothing else changes
+        platforms = [{"name": h, "podman_args": ["--cap-add", "NET_ADMIN"]} for h in HOSTS]
         _local(os.path.join(SHARED, "create.yml"), self.workdir,
                {"molecule_yml": {"platforms": platforms}, "molecule_instance_config": str(self.instance_config)})
         self.load()

@@ -41,16 +41,16 @@ def ufw(tmp_path):
     return {"PATH": "%s:%s" % (folder, os.environ["PATH"])}, log
 
 
-def _plan(sources, ufw, ufw_enabled, ufw_rules=()):
+def _plan(sources, ufw, ufw_enabled, ufw_rules=(), ufw_rules_ours=()):
     desired = copy.deepcopy(PLAN_FIXTURES.DESIRED)
     desired.update(allowed_sources=list(sources), port=5444, firewall=True, check_mode=False)
     state = copy.deepcopy(PLAN_FIXTURES.CONVERGED)
-    state.update(ufw=ufw, ufw_enabled=ufw_enabled, ufw_rules=list(ufw_rules))
+    state.update(ufw=ufw, ufw_enabled=ufw_enabled, ufw_rules=list(ufw_rules), ufw_rules_ours=list(ufw_rules_ours))
     return linux_plan.plan(desired, state)
 
 
-def _run(playbook, env, sources, ufw, ufw_enabled, ufw_rules=()):
-    values = {"fw_sources": sources, "fw_plan": _plan(sources, ufw, ufw_enabled, ufw_rules)}
+def _run(playbook, env, sources, ufw, ufw_enabled, ufw_rules=(), ufw_rules_ours=()):
+    values = {"fw_sources": sources, "fw_plan": _plan(sources, ufw, ufw_enabled, ufw_rules, ufw_rules_ours)}
     result = playbook(rel_support.target("firewall.yml"), values, env=env)
     assert result.rc == 0, result
     return result
@@ -88,3 +88,14 @@ def test_allow_from_anywhere_is_removed_once_sources_are_set(playbook, ufw):
     second = [c for c in _commands(log) if "5444" in c]
     assert "allow from 10.20.0.0/16 to any port 5444 proto tcp comment rtvs.remote broker" in second, second
     assert "delete allow from any to any port 5444 proto tcp comment rtvs.remote broker" in second, second
+
+
+def test_rules_this_role_made_for_sources_no_longer_listed_are_removed(playbook, ufw):
+    """M5: "remove rules this role made that no longer match" - a source dropped from rtvs_allowed_sources kept its
+    ufw rule before. Only rules carrying the role's comment are removed (ufw saves it hex-encoded; host_state reads it)."""
+    env, log = ufw
+    ours = ["allow tcp 5444 10.20.0.0/16 in", "allow tcp 5444 10.9.0.0/16 in"]
+    _run(playbook, env, sources=["10.20.0.0/16"], ufw=True, ufw_enabled=True,
+         ufw_rules=ours + ["allow tcp 5444 10.8.0.0/16 in"], ufw_rules_ours=ours)
+    commands = [c for c in _commands(log) if "5444" in c]
+    assert commands == ["delete allow from 10.9.0.0/16 to any port 5444 proto tcp comment rtvs.remote broker"], commands

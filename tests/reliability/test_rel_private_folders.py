@@ -143,3 +143,27 @@ def test_bundling_an_expired_certificate_is_warned(playbook, tmp_path):
     result = _pfx(playbook, tmp_path, tmp_path)
     assert result.rc == 0, result
     assert "certificate_path expired on" in result.output and "clients refuse" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("names", [["elsewhere.example.test"], [FQDN, "10.20.0.5"]])
+def test_bundling_a_wrong_name_certificate_is_refused_and_nothing_written(playbook, planted, tmp_path, names):
+    """Issue 14 (Low): a certificate whose names do not cover the wanted FQDN was bundled silently."""
+    before = _files(planted)
+    result = _pfx(playbook, planted, tmp_path, pfx_expected_names=names)
+    missing = [n for n in names if n != FQDN]
+    _refused(result, "certificate_path does not cover %s (it names %s)" % (", ".join(missing), FQDN),
+             "issue one whose SubjectAltName includes %s (rtvs.remote.broker_certificate)" % ", ".join(missing),
+             "name_mismatch: warn bundles it anyway")
+    assert _files(planted) == before
+
+
+def test_bundling_a_wrong_name_certificate_is_warned_when_asked(playbook, planted, tmp_path):
+    result = _pfx(playbook, planted, tmp_path, pfx_expected_names=["elsewhere.example.test"], pfx_name_mismatch="warn")
+    assert result.rc == 0, result
+    flat = " ".join(result.output.split())
+    assert "certificate_path does not cover elsewhere.example.test (it names %s)" % FQDN in flat, result
+    assert "would refuse the broker's certificate" in flat
+    assert (planted / "broker.pfx").exists()
+    # the names the certificate covers pass without a word
+    ok = _pfx(playbook, planted, tmp_path, pfx_expected_names=[FQDN.upper() + "."])
+    assert ok.rc == 0 and "does not cover" not in ok.output, ok

@@ -609,3 +609,39 @@ def test_evaluate_all_and_text(linux, windows):
 def test_parse_time_accepts_powershell_round_trip():
     assert dc.parse_time("2027-11-25T22:00:00.1234567Z").year == 2027
     assert dc.parse_time("2027-11-25T22:00:00+01:00").hour == 21
+
+
+SNAKEOIL = {"path": "/etc/rtvs/ssl-cert-snakeoil.pfx", "exists": True, "regular": True, "owner": "root",
+            "group": "root", "mode": "0644", "in_use": False, "exposure": "mode 0644 lets every account read it"}
+
+
+@pytest.mark.parametrize("changes, status", [
+    ({}, "warn"),
+    ({"mode": "0600", "exposure": None}, "ok"),
+    ({"exists": False}, "ok"),
+    ({"in_use": True}, "skip"),
+])
+def test_snakeoil_pfx_readable_by_others_warns(linux, changes, status):
+    """Issue 14 (Low): the package's PFX with the published password, left readable by every account."""
+    linux["broker"]["snakeoil"] = dict(SNAKEOIL, **changes)
+    report = dc.evaluate(linux)
+    found = row(report, "snakeoil_pfx")
+    assert found["status"] == status, found
+    if status == "warn":
+        assert report["warnings"] == ["snakeoil_pfx"]
+        assert "mode 0644 lets every account read it" in found["evidence"]
+        assert "chmod 0600 /etc/rtvs/ssl-cert-snakeoil.pfx" in found["fix"]
+
+
+def test_snakeoil_facts_of_a_host(tmp_path):
+    from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_facts
+    (tmp_path / "etc/rtvs").mkdir(parents=True)
+    pfx = tmp_path / "etc/rtvs/ssl-cert-snakeoil.pfx"
+    pfx.write_bytes(b"0")
+    pfx.chmod(0o644)
+    root = broker_facts.Root(str(tmp_path))
+    facts = broker_facts.snakeoil_facts(root, {"certificate_file": "/etc/rtvs/broker.pfx"})
+    assert facts["exists"] and facts["mode"] == "0644" and facts["in_use"] is False
+    assert facts["exposure"] == "mode 0644 lets every account read it"
+    pfx.chmod(0o600)
+    assert broker_facts.snakeoil_facts(root, {})["exposure"] in (None, "it is owned by %s" % facts["owner"])

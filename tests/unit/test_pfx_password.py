@@ -1,26 +1,25 @@
-"""The PFX password rule (module_utils/broker/pfx_password.py), as rtvs.remote.pfx and the roles' preflight use it."""
+"""The one password rule (module_utils/broker/password_rules.py), as rtvs.remote.pfx and the roles' preflight use it."""
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.filter.pfx_password import pfx_password_problem
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import pfx_password
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import password_rules
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 
 
 @pytest.mark.parametrize("password", [PRINTABLE, "a" * 200, "p'\"\\$% {{x}} ~", " leading and trailing "])
 def test_printable_ascii_passes_for_both_brokers(password):
-    assert pfx_password.problem(password, "linux") is None
-    assert pfx_password.problem(password, "windows") is None
+    assert password_rules.problem(password, "linux") is None
+    assert password_rules.problem(password, "windows") is None
     assert pfx_password_problem(password, "linux") == ""
 
 
 @pytest.mark.parametrize("password, count", [
-    ("caf\u00e9-secret", 1), ("\u20ac\u20acuro", 2), ("tab\there", 1), ("new\nline", 1), ("\x7f", 1),
-    ("\U0001F511 key", 1), ("\u00a0nbsp", 1),
+    ("caf\u00e9-secret", 1), ("\u20ac\u20acuro", 2), ("\U0001F511 key", 1), ("\u00a0nbsp", 1),
 ])
 def test_anything_else_is_refused_on_linux_with_why_and_what_to_use(password, count):
-    message = pfx_password.problem(password, "linux", name="rtvs_pfx_password")
+    message = password_rules.problem(password, "linux", name="rtvs_pfx_password")
     assert message.startswith("rtvs_pfx_password has %d character" % count)
     assert "OpenSSL 1.0.x" in message and "BMPString byte by byte" in message
     assert "openssl/openssl#3535" in message and "#6179" in message
@@ -29,17 +28,31 @@ def test_anything_else_is_refused_on_linux_with_why_and_what_to_use(password, co
 
 
 def test_windows_gets_a_warning_not_an_error():
-    message = pfx_password.problem("caf\u00e9-secret", "windows")
+    message = password_rules.problem("caf\u00e9-secret", "windows")
     assert message.startswith("WARNING: password has 1 character outside printable ASCII")
     assert ".NET Framework" in message and "Linux broker" in message
     assert "caf\u00e9" not in message
 
 
 def test_the_filter_returns_the_same_messages_and_refuses_bad_arguments():
-    assert pfx_password_problem("\u00e9t\u00e9", "linux") == pfx_password.problem("\u00e9t\u00e9", "linux", "rtvs_pfx_password")
+    assert pfx_password_problem("\u00e9t\u00e9", "linux") == password_rules.problem("\u00e9t\u00e9", "linux", "rtvs_pfx_password")
     assert pfx_password_problem("\u00e9t\u00e9", "windows", name="pw").startswith("WARNING: pw has 2 characters")
     assert pfx_password_problem(None) == ""
     with pytest.raises(AnsibleFilterError, match="target must be one of linux, windows"):
         pfx_password_problem("\u00e9", "macos")
     with pytest.raises(AnsibleFilterError, match="expects the password as a string"):
         pfx_password_problem(12345)
+
+
+@pytest.mark.parametrize("password, specific", [
+    ("Pfx\u0000-secret", "contains a NUL byte"), ("tab\there", "contains a control character"),
+    ("new\nline", "contains a control character"), ("\x7f-del-caf\u00e9", "contains a control character"),
+    ("\x85-next-line", "contains a control character"),
+])
+@pytest.mark.parametrize("target", ["linux", "windows"])
+def test_control_characters_come_first_with_their_own_message_for_both_targets(password, specific, target):
+    """Issue 14: one rule; the filter names a control character itself (no Jinja regex of its own in preflight)."""
+    message = pfx_password_problem(password, target)
+    assert message.startswith("rtvs_pfx_password " + specific), message
+    assert "outside printable ASCII" not in message and not message.startswith("WARNING")
+    assert password not in message

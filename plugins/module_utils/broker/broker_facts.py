@@ -23,6 +23,7 @@ import datetime
 import json
 import os
 import re
+import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
 from ansible_collections.rtvs.remote.plugins.module_utils.host import posix_access
@@ -361,6 +362,21 @@ def log_owners(passwd, account):
     return owners
 
 
+def snakeoil_facts(root, config):
+    """The package's snakeoil PFX (published password): exists, owner, group, mode, in_use, exposure (who else reads it)."""
+    path = broker_rules.SNAKEOIL_PFX
+    facts = {"path": path, "exists": False, "regular": None, "owner": None, "group": None, "mode": None,
+             "in_use": config.get("certificate_file") == path, "exposure": None}
+    try:
+        st = os.lstat(root.path(path))
+    except OSError:
+        return facts
+    facts.update(exists=True, regular=stat.S_ISREG(st.st_mode), owner=name_of(pwd_name, st.st_uid),
+                 group=name_of(grp_name, st.st_gid), mode="%04o" % stat.S_IMODE(st.st_mode))
+    facts["exposure"] = broker_rules.snakeoil_exposure(facts["owner"], facts["group"], facts["mode"])
+    return facts
+
+
 def gather(root="/", service="rtvsd", config_path="/etc/rtvs/rtvsd.config.json", account="rtvssvc",
            port=None, fqdn=None, log_lines=20, systemctl=None, can_read=None, pam_path="/etc/pam.d/rtvs"):
     """All facts; ``port`` defaults to the configured one (else 5444)."""
@@ -378,6 +394,7 @@ def gather(root="/", service="rtvsd", config_path="/etc/rtvs/rtvsd.config.json",
         "service": service_facts(host, service, systemctl),
         "config": config,
         "pfx": pfx_facts(host, config.get("certificate_file"), password, account, can_read, fqdn),
+        "snakeoil": snakeoil_facts(host, config),
         "account": {"name": account, "exists": account in passwd},
         "allowed_group": group_facts(host, group_name, passwd, groups, shadow),
         "shadow_readable": shadow is not None,

@@ -26,6 +26,26 @@ _R_VERSION = re.compile(r"([0-9]+)\.([0-9]+)")
 
 # The one mask for secrets in results, diffs and reports.
 MASK = "********"
+# The package's postinst makes this PFX (with the published password SnakeOil) whenever it is missing, with the
+# default umask, so every local account can read it and the host's snakeoil private key in it.
+SNAKEOIL_PFX = "/etc/rtvs/ssl-cert-snakeoil.pfx"
+
+
+def snakeoil_exposure(owner, group, mode):
+    """Why an account other than root can read the package's snakeoil PFX (owner, group, octal mode text), or None."""
+    try:
+        bits = int(str(mode), 8)
+    except (TypeError, ValueError):
+        return None
+    if bits & 0o004:
+        return "mode %04o lets every account read it" % bits
+    if bits & 0o040 and group != "root":
+        return "group %s can read it (mode %04o)" % (group, bits)
+    if owner != "root":
+        return "it is owned by %s" % owner
+    return None
+
+
 # Configuration keys whose values are secrets (compared lower-case; the last ':'-part of a flattened key).
 SECRET_KEYS = ("x509certificatepassword", "secret")
 

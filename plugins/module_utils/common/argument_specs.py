@@ -88,6 +88,8 @@ PFX = dict(
         encryption=dict(type="str", choices=["compat", "modern"], default="compat"),
         password_charset=dict(type="str", choices=["ascii", "any"], default="ascii", no_log=False),
         friendly_name=dict(type="str"),
+        expected_names=dict(type="list", elements="str", default=[]),
+        name_mismatch=dict(type="str", choices=["refuse", "warn"], default="refuse"),
         force=dict(type="bool", default=False),
         **file_options(mode="0640", owner="root")
     ),

@@ -126,3 +126,20 @@ def command_runner(name, missing):
         return to_text(out, errors="surrogate_or_strict").strip()
 
     return run_command
+
+
+def process_runner(name):
+    """A function ``run(args)`` returning (rc, stdout, stderr) of ``name args`` in the C locale, or None when
+    ``name`` is not installed (looked up as command_runner does)."""
+    try:
+        path = get_bin_path(name)
+    except ValueError:
+        return None
+
+    def run_process(args):
+        env = dict(os.environ, LC_ALL="C", LANG="C")
+        proc = subprocess.Popen([path] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        out, err = proc.communicate()
+        return proc.returncode, to_text(out, errors="surrogate_or_strict"), to_text(err, errors="surrogate_or_strict")
+
+    return run_process

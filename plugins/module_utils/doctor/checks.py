@@ -61,6 +61,7 @@ from ansible_collections.rtvs.remote.plugins.module_utils.doctor.common import (
     WINDOWS,
 )
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor.controller import (  # noqa: F401  pylint: disable=unused-import
+    certificate_days_left,
     check_certificate_expiry,
     check_certificate_name,
     check_certificate_trust,
@@ -91,6 +92,7 @@ from ansible_collections.rtvs.remote.plugins.module_utils.doctor.linux import ( 
     check_rtvsd_enabled,
     check_rtvsd_installed,
     check_rtvsd_wanted_at_boot,
+    check_snakeoil_pfx,
 )
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor.render_text import (  # noqa: F401  pylint: disable=unused-import
     render_all_text,
@@ -130,6 +132,8 @@ CHECKS = [
           check_config_server, after=("config_parses",)),
     Check("config_password", "Config: PFX password not the shipped default", (LINUX,), [facts_ref("section 1 .deb package")],
           check_config_password, after=("config_parses",)),
+    Check("snakeoil_pfx", "Package's snakeoil PFX not readable by others", (LINUX,), [facts_ref("section 1 .deb package")],
+          check_snakeoil_pfx, after=("config_parses",)),
     Check("pfx_exists", "PFX file exists", (LINUX,), [SEED_LINUX_CONFIG], check_pfx_exists, after=("config_parses",)),
     Check("pfx_opens", "PFX opens with the configured password", (LINUX,), [SEED_LINUX_CONFIG, rtvs_issue(3361)],
           check_pfx_opens, after=("pfx_exists",)),
@@ -262,4 +266,5 @@ def evaluate(facts):
         "failed": [r["id"] for r in results if r["status"] == FAIL],
         "warnings": [r["id"] for r in results if r["status"] == WARN],
         "checks": results,
+        "certificate": certificate_days_left(facts),
     }

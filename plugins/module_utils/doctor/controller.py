@@ -154,6 +154,19 @@ def _is_ip(text):
     return True
 
 
+def certificate_days_left(facts):
+    """{not_after, days_left} of the certificate served (or installed), for the fleet summary; None when unknown."""
+    try:
+        cert = _served_or_installed_certificate(facts)[0]
+        if not cert or not cert.get("not_after"):
+            return None
+        days = (parse_time(cert["not_after"]) - _now(facts)).total_seconds() / 86400.0
+    except Exception:  # a malformed fact shows in certificate_expiry's row; the summary just omits it
+        return None
+    # whole days, as certificate_expiry's evidence says them ("in 14 days", "6 days ago")
+    return {"not_after": cert["not_after"], "days_left": int(days)}
+
+
 def check_certificate_expiry(facts):
     cert, where = _served_or_installed_certificate(facts)
     if not cert or not cert.get("not_after"):
@@ -188,9 +201,15 @@ def check_certificate_trust(facts):
     if not trust or not cert:
         return skip("no certificate was served, so trust was not checked")
     store = trust.get("store")
+    origin = _opt(facts, "trust_origin", "given")
+    note = _opt(facts, "trust_note")
+    if origin == "internal_ca":
+        store = "the internal CA's root (%s)" % store
     if trust.get("ok"):
         extra = " (self-signed, trusted because the CA file holds it)" if cert.get("self_signed") else ""
         return ok("chain trusted against %s%s" % (store, extra))
+    if note:
+        store = "%s; %s" % (store, note)
     if cert.get("self_signed"):
         return warn(
             "self-signed certificate (%s), not trusted by %s: RTVS clients will show a certificate warning"
@@ -198,6 +217,14 @@ def check_certificate_trust(facts):
             "Use a certificate from a CA the clients trust (rtvs_certificate_source: internal_ca, ca or provided) "
             "and let role rtvs.remote.client_trust install it on the clients (group rtvs_clients); "
             "self-signed is for testing only.",
+        )
+    if origin == "internal_ca":
+        return fail(
+            "chain not trusted against %s: %s" % (store, trust.get("error")),
+            "The broker does not serve a certificate from the internal CA clients trust: re-issue it "
+            "(ansible-playbook rtvs.remote.rotate -i <inventory> -l <host> -e rtvs_rotate_force=true) and let role "
+            "rtvs.remote.client_trust install the root on the clients (group rtvs_clients). During a CA rotation, "
+            "rtvs_internal_ca_dir names the CA brokers are issued from (docs/certificates.md).",
         )
     return fail(
         "chain not trusted against %s: %s" % (store, trust.get("error")),

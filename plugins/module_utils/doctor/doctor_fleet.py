@@ -112,6 +112,7 @@ def summary_lines(reports, host_lines=12, check_lines=8, warn_lines=4, width=100
     if healthy:
         prefix = "  ok    %d host(s): " % len(healthy)
         lines.append(_clip(prefix + _names(healthy, 5, width - len(prefix)), width))
+    lines.extend(expiry_lines(items, width))
     for title, status, limit in (("Checks that fail most:", FAIL, check_lines), ("Checks that warn most:", WARN, warn_lines)):
         ranked = checks_by_status(items, status)
         if not ranked:
@@ -123,4 +124,32 @@ def summary_lines(reports, host_lines=12, check_lines=8, warn_lines=4, width=100
             lines.append(_clip(prefix + _names(names, 4, width - len(prefix)), width))
         if len(ranked) > limit:
             lines.append("  ... and %d more check(s)" % (len(ranked) - limit))
+    return lines
+
+
+ROTATE_FIX = "ansible-playbook rtvs.remote.rotate -i <inventory>"
+
+
+def expiry_lines(items, width=100, limit=5):
+    """Certificates to renew: the hosts whose certificate_expiry check warns or fails, fewest days left first,
+    each with its days left, and the rotate command (forced and limited for expired ones)."""
+    due = []
+    for host, report in items:
+        row = [r for r in report.get("checks") or [] if r.get("id") == "certificate_expiry"]
+        if not row or row[0].get("status") not in (WARN, FAIL):
+            continue
+        days = ((report.get("certificate") or {}).get("days_left"))
+        due.append((days if isinstance(days, int) else -10 ** 6, host, row[0].get("status")))
+    if not due:
+        return []
+    due.sort()
+    expired = [d for d in due if d[0] < 0]
+    text = ", ".join("%s %s" % (host, ("%d d" % days) if days > -10 ** 6 else "?") for days, host, _s in due[:limit])
+    if len(due) > limit:
+        text += " and %d more" % (len(due) - limit)
+    lines = [_clip("Certificates to renew (%d, %d expired): %s" % (len(due), len(expired), text), width),
+             _clip("  renew inside the window: %s" % ROTATE_FIX, width)]
+    if expired:
+        lines.append(_clip("  expired, now: %s -l %s -e rtvs_rotate_force=true"
+                           % (ROTATE_FIX, ",".join(host for _d, host, _s in expired[:limit])), width))
     return lines

@@ -147,6 +147,26 @@ def check_config_password(facts):
     return ok("X509CertificatePassword %s" % ("set" if cfg.get("password_set") else "not set (PFX without password)"))
 
 
+def check_snakeoil_pfx(facts):
+    snake = _broker(facts, "snakeoil")
+    if snake is None:
+        return _missing(facts) or skip("snakeoil PFX facts missing")
+    if not snake.get("exists"):
+        return ok("%s is not on the host" % snake.get("path"))
+    if snake.get("in_use"):
+        return skip("the config names %s itself (see config_password)" % snake.get("path"))
+    if snake.get("exposure"):
+        return warn(
+            "%s (the package's, password SnakeOil published) is readable by other accounts: %s, so any of them "
+            "gets the host's snakeoil private key" % (snake.get("path"), snake["exposure"]),
+            "Let only root read it: chown root:root %s && chmod 0600 %s (rerun the broker role, which does this); "
+            "do not delete it, the package makes a new world-readable one when it is missing."
+            % (snake.get("path"), snake.get("path")),
+        )
+    return ok("%s readable by root only (%s %s:%s)" % (snake.get("path"), snake.get("mode"), snake.get("owner"),
+                                                       snake.get("group")))
+
+
 def check_pfx_exists(facts):
     pfx = _broker(facts, "pfx")
     if pfx is None:

@@ -29,7 +29,8 @@ import re
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config, broker_rules
-from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, host_readers, linux_plan, posix_access
+from ansible_collections.rtvs.remote.plugins.module_utils.host import (fileio, host_readers, linux_firewall, linux_plan,
+                                                                       posix_access)
 
 UFW = "/usr/sbin/ufw"
 UFW_RULES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")
@@ -217,8 +218,20 @@ def config_pending(desired, state, certificate_password=None):
 # ---------------------------------------------------------------- ufw
 
 
-def ufw_rules(root):
-    """ufw's saved rules as 'action proto port source direction' ('allow tcp 5444 10.0.0.0/8 in'), both files."""
+def _ufw_comment(parts):
+    """The comment of a saved ufw rule (ufw writes it hex-encoded: comment=72747673...), or None."""
+    for part in parts[7:]:
+        if part.startswith("comment="):
+            try:
+                return bytes.fromhex(part[len("comment="):]).decode("utf-8", "replace")
+            except ValueError:
+                return None
+    return None
+
+
+def ufw_rules(root, comment=None):
+    """ufw's saved rules as 'action proto port source direction' ('allow tcp 5444 10.0.0.0/8 in'), both files;
+    with ``comment``, only the rules carrying that comment (the ones this role made)."""
     rules = []
     for path in UFW_RULES:
         try:
@@ -229,7 +242,7 @@ def ufw_rules(root):
             # ### tuple ### <action> <proto> <dport> <dst> <sport> <src> <direction> [comment=...]
             if line.startswith("### tuple ###"):
                 parts = line[len("### tuple ###"):].split()
-                if len(parts) >= 7:
+                if len(parts) >= 7 and (comment is None or _ufw_comment(parts) == comment):
                     rules.append(" ".join([parts[0], parts[1], parts[2], parts[5], parts[6]]))
     return rules
 
@@ -311,7 +324,8 @@ def _with_desired(params):
     dropin = (desired.get("dropin") or {}).get("path")
     paths = list(params.get("paths") or [])
     wanted = [f["path"] for f in desired.get("folders") or []] + [p for p in (dropin, pfx_path) if p]
-    wanted += [linux_plan.CRAN_SOURCES, os.path.dirname(pfx_path) if pfx_path else None,
+    wanted += [linux_plan.CRAN_SOURCES, broker_rules.SNAKEOIL_PFX if pfx_path else None,
+               os.path.dirname(pfx_path) if pfx_path else None,
                os.path.dirname(dropin) if dropin else None]
     for path in wanted:
         if path and path not in paths:
@@ -320,6 +334,10 @@ def _with_desired(params):
     if pfx_path and not params.get("key_access"):
         merged["key_access"] = {"paths": [pfx_path], "account": merged["service_account"], "method": "group",
                                 "owner": "root"}
+    # the firewall's files (linux_firewall.py), unless the role manages no firewall
+    if desired.get("firewall", True) and desired.get("firewall_backend", "auto") != "none":
+        merged["firewall_paths"] = True
+        paths.extend(p for p in linux_firewall.PATHS if p not in paths)
     if not params.get("service") and desired.get("service"):
         merged["service"] = desired["service"]
     if params.get("port") is None and desired.get("port") is not None:
@@ -335,7 +353,14 @@ def r_candidate(apt_cache):
     return match.group(1) if match and match.group(1) != "(none)" else ""
 
 
-def gather(params, root="/", systemctl=None, apt_cache=None):
+def nft_table(host, nft):
+    """The table inet rtvs as ``nft -j`` lists it (linux_firewall.read_table); None without the nft command."""
+    if nft is None or not host.exists(linux_firewall.NFT):
+        return None
+    return linux_firewall.read_table(nft)
+
+
+def gather(params, root="/", systemctl=None, apt_cache=None, nft=None):
     """The module result for rtvs.remote.linux_host_state (with ``plan`` when ``desired`` is given)."""
     host = host_readers.Root(root)
     params = _with_desired(params)
@@ -355,8 +380,14 @@ def gather(params, root="/", systemctl=None, apt_cache=None):
         "ufw": host.exists(UFW),
         "ufw_enabled": ufw_enabled(host),
         "ufw_rules": ufw_rules(host),
+        "ufw_rules_ours": ufw_rules(host, linux_firewall.UFW_COMMENT),
+        "nft": host.exists(linux_firewall.NFT),
         "listeners": port_listeners(host, int(port)) if port is not None else [],
     }
+    if params.get("firewall_paths") and state["nft"]:
+        state["nft_table"] = nft_table(host, nft)
+        if systemctl is not None and host.exists(linux_firewall.UNIT_FILE):
+            state["nft_unit_active"] = systemctl(["is-active", linux_firewall.UNIT_NAME]) or "unknown"
     if params.get("key_access"):
         state["key_access"] = key_access_pending(params["key_access"])
     if params.get("service"):

@@ -27,6 +27,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_firewall
 
 NOLOGIN = "/usr/sbin/nologin"
 CRAN_SOURCES = "/etc/apt/sources.list.d/cran-r.sources"
@@ -42,8 +43,9 @@ FILES = (
     ("users", ("allowed_group", "users")),
     ("folders", ("folders",)),
     ("config", ("config",)),
-    ("firewall", ("firewall", "firewall_open")),
+    ("firewall", linux_firewall.STEPS),
     ("service", ("dropin", "service")),
+    ("snakeoil", ("snakeoil_lock",)),
 )
 STEPS = tuple(step for _file, steps in FILES for step in steps)
 
@@ -309,24 +311,19 @@ def plan(desired, state):
     else:
         steps["config"] = _skip("the configuration holds the role's settings, owner and mode")
 
-    # ---- firewall (ufw compares its rules itself), drop-in, service
-    if desired.get("firewall") and state.get("ufw"):
-        sources = desired.get("allowed_sources") or ["0.0.0.0/0"]
-        wanted = ["allow tcp %s %s in" % (desired.get("port"), "0.0.0.0/0" if src == "any" else src) for src in sources]
-        missing = [w.split()[3] for w in wanted if w not in (state.get("ufw_rules") or [])]
-        steps["firewall"] = _step(True, "ufw does not allow TCP %s from %s" % (desired.get("port"), ", ".join(missing))) \
-            if missing else _skip("ufw allows TCP %s from %s" % (desired.get("port"), ", ".join(sources)))
-        # a run with empty rtvs_allowed_sources allowed the port from anywhere; once sources are set that rule goes
-        open_rule = "allow tcp %s 0.0.0.0/0 in" % desired.get("port")
-        open_wanted = any(w.split()[3] == "0.0.0.0/0" for w in wanted)
-        if not open_wanted and open_rule in (state.get("ufw_rules") or []):
-            steps["firewall_open"] = _step(True, "ufw still allows TCP %s from every address, although "
-                                           "rtvs_allowed_sources is set" % desired.get("port"))
-        else:
-            steps["firewall_open"] = _skip("no allow-from-anywhere rule to remove")
+    # ---- the package's snakeoil PFX (published password): root only once the config names ours (issue 14)
+    snakeoil = _path(state, broker_rules.SNAKEOIL_PFX)
+    exposure = broker_rules.snakeoil_exposure(snakeoil["owner"], snakeoil["group"], snakeoil["mode"])
+    # only a regular file (checksum); it stays in place because the postinst makes a new one when it is missing
+    if pfx_path and pfx_path != broker_rules.SNAKEOIL_PFX and snakeoil["checksum"] is not None and exposure:
+        steps["snakeoil_lock"] = _step(True, "%s opens with the published password and %s"
+                                       % (broker_rules.SNAKEOIL_PFX, exposure))
     else:
-        steps["firewall"] = _skip("ufw not managed or not installed")
-        steps["firewall_open"] = _skip("ufw not managed or not installed")
+        steps["snakeoil_lock"] = _skip("no snakeoil PFX readable by others, or it is the broker's PFX")
+
+    # ---- firewall (ufw or the role's own nftables table; module_utils/host/linux_firewall.py), drop-in, service
+    firewall = linux_firewall.plan(desired, state, lambda path: _path(state, path), check)
+    steps.update(firewall["steps"])
     dropin = desired.get("dropin") or {}
     if dropin.get("path"):
         seen = _path(state, dropin["path"])
@@ -365,6 +362,7 @@ def plan(desired, state):
         holders = ", ".join("%s %s %s" % (o.get("program"), o.get("pid"), o.get("unit") or "unknown") for o in others)
         errors.append("rtvs_port %s is already in use by %s (program pid unit), so rtvsd could not listen there. Stop "
                       "that program or set rtvs_port to a free port. Nothing was changed." % (desired.get("port"), holders))
+    errors.extend(firewall["errors"])
     r = r_facts(desired, state)
     if r["refused"]:
         errors.append("R %s is outside %s, the only versions the RTVS broker accepts, so no R session could start. "
@@ -380,13 +378,7 @@ def plan(desired, state):
         warnings.append("rtvs_allowed_sources is empty, so TCP %s accepts every address. The broker's /remoteuri "
                         "forwards requests before checking credentials; list your clients' networks in "
                         "rtvs_allowed_sources." % desired.get("port"))
-    if desired.get("allowed_sources") and not (state.get("ufw") and state.get("ufw_enabled", True)):
-        # rtvs_allowed_sources is enforced only by ufw: say so loudly where it cannot be (issue 14, M5)
-        warnings.append("rtvs_allowed_sources is set, but %s, so nothing limits TCP %s: it accepts every address. "
-                        "Install and enable ufw (allow SSH first), or limit the port in the host's own firewall "
-                        "(nftables, iptables, a security group) to %s."
-                        % ("ufw is not installed" if not state.get("ufw") else "ufw is inactive", desired.get("port"),
-                           ", ".join(desired.get("allowed_sources"))))
+    warnings.extend(firewall["warnings"])
     if not r["supported"] and not r["refused"]:
         warnings.append("R %s is outside %s; the RTVS broker will list no interpreter and refuse sessions (400 "
                         "NoRInterpreters). Set rtvs_require_supported_r=true to fail instead."
@@ -396,7 +388,7 @@ def plan(desired, state):
     for name, members in FILES:
         todo["file_" + name] = any(steps[m]["todo"] for m in members)
     todo["before_config"] = any(todo["file_" + f] for f in ("r", "daemon", "certificate", "users", "folders"))
-    todo["after_config"] = todo["file_firewall"] or todo["file_service"]
+    todo["after_config"] = todo["file_firewall"] or todo["file_service"] or todo["file_snakeoil"]
     pending = ["%s: %s" % (name, steps[name]["why"]) for name in STEPS if steps[name]["pending"]]
     todo["report_pending"] = check and bool(pending)
     # the .deb is copied from the controller first (a URL goes to apt directly); the health probe needs a real run
@@ -419,4 +411,5 @@ def plan(desired, state):
         "r": r,
         "config": config,
         "folders": folders,
+        "firewall": firewall["facts"],
     }

@@ -54,6 +54,38 @@ def default_dir(environ=None):
     return os.path.join(base, "rtvs-remote", "ca")
 
 
+def doctor_trust_root(ca_file="", source="", ca_dir="", ca_certificate="", environ=None):
+    """The CA file the doctor's trust check verifies brokers against, and why (no Ansible, controller side).
+
+    ``ca_file`` (rtvs_doctor_ca_file) given: that file. Else with ``source`` ``internal_ca``, or no source set
+    and a root in the CA folder (``ca_dir``, default default_dir()), that root: clients managed by role
+    client_trust trust exactly it. ``source`` ``ca`` with a readable ``ca_certificate``: that CA. Otherwise the
+    controller's system store (path None). A file replaces the system store in the check, so the internal root
+    is not used for another source (a public CA's certificate would then look untrusted).
+
+    Returns {path, origin: given|internal_ca|ca|system, note}: ``note`` says what was looked for and not found.
+    """
+    if ca_file:
+        return {"path": ca_file, "origin": "given", "note": None}
+    source = (source or "").strip()
+    folder = os.path.expanduser(ca_dir) if ca_dir else default_dir(environ)
+    root = os.path.join(folder, ROOT_CERT)
+    if source in ("internal_ca", ""):
+        if os.path.isfile(root):
+            return {"path": root, "origin": "internal_ca", "note": None}
+        if source == "internal_ca":
+            return {"path": None, "origin": "system",
+                    "note": "the internal CA root %s does not exist on the controller (run the site playbook, which "
+                            "creates it), so the system store was used" % root}
+    if source == "ca" and ca_certificate:
+        path = os.path.expanduser(ca_certificate)
+        if os.path.isfile(path):
+            return {"path": path, "origin": "ca", "note": None}
+        return {"path": None, "origin": "system",
+                "note": "rtvs_ca_certificate %s is not a file on the controller, so the system store was used" % path}
+    return {"path": None, "origin": "system", "note": None}
+
+
 def check_folder(path, allow_in_repository=False, euid=None):
     """Refuse an unsafe CA folder. Returns 'missing', 'ok' or 'mode' (exists, mode to tighten to 0700)."""
     euid = os.geteuid() if euid is None else euid

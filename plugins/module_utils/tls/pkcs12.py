@@ -27,7 +27,7 @@ __metaclass__ = type
 
 import hashlib
 
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules, pfx_password
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.pkcs12_inspect import (  # noqa: F401  pylint: disable=unused-import
@@ -239,15 +239,15 @@ def run(params, check_mode=False):
     if encryption not in ENCRYPTIONS:
         raise PfxError("encryption %r is unknown; use one of %s" % (encryption, ", ".join(ENCRYPTIONS)))
     charset = params.get("password_charset") or "ascii"
-    if charset not in pfx_password.CHARSETS:
-        raise PfxError("password_charset %r is unknown; use one of %s" % (charset, ", ".join(pfx_password.CHARSETS)))
+    if charset not in password_rules.CHARSETS:
+        raise PfxError("password_charset %r is unknown; use one of %s" % (charset, ", ".join(password_rules.CHARSETS)))
     warnings = []
     if charset == "ascii":
-        refusal = pfx_password.problem(password, "linux")
+        refusal = password_rules.problem(password, "linux")
         if refusal:
             raise PfxError(refusal + " For a PFX only Windows reads, set password_charset: any.")
     else:
-        warning = pfx_password.problem(password, "windows")
+        warning = password_rules.problem(password, "windows")
         if warning:
             warnings.append(warning)
     # The key bundled must be ours: not one another account planted or could have copied (a 0640 key of
@@ -268,6 +268,19 @@ def run(params, check_mode=False):
     if not certs.key_matches(cert, key):
         raise PfxError("privatekey_path does not belong to certificate_path (their public keys differ); "
                        "give the key the certificate was issued for")
+    # the names clients use must be covered (broker_rules.name_covered, the one rule), before anything is written
+    missing = [n for n in params.get("expected_names") or [] if not certs.covers(cert, n)]
+    if missing:
+        have_dns, have_ips = certs.certificate_names(cert)
+        have = ", ".join(have_dns + [str(i) for i in have_ips]) or "no SubjectAltName, CN %s" % certs.common_name(cert)
+        text = ("certificate_path does not cover %s (it names %s): clients connecting by %s would refuse the broker's "
+                "certificate" % (", ".join(missing), have, "that name" if len(missing) == 1 else "those names"))
+        if (params.get("name_mismatch") or "refuse") == "refuse":
+            raise PfxError(text + "; issue one whose SubjectAltName includes %s (rtvs.remote.broker_certificate) and "
+                           "bundle it, or correct expected_names (name_mismatch: warn bundles it anyway)"
+                           % ", ".join(missing))
+        warnings.append(text + "; issue one whose SubjectAltName includes %s (rtvs.remote.broker_certificate) and "
+                        "bundle again" % ", ".join(missing))
     for index, other in enumerate(params.get("other_certificates") or []):
         option = "other_certificates[%d]" % index
         chain += certs.load_certificates(_read_input(other, option), option)
