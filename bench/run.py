@@ -191,9 +191,9 @@ def main(argv=None):
                                                       "fleet": args.fleet,
                                                       "fleet repeats": args.fleet_repeats,
                                                       "host-cost hosts (5)": args.host_cost_hosts,
-                                                      "host-cost repeats (5)": args.host_cost_repeats},
-                                                      "doctor fleet (5)": args.doctor_fleet,
-                                                      "doctor repeats (5)": args.doctor_repeats},
+                                                      "host-cost repeats (5)": args.host_cost_repeats,
+                                                      "doctor fleet (6)": args.doctor_fleet,
+                                                      "doctor repeats (6)": args.doctor_repeats},
                "sections": []}
     log_path = os.path.join(work, "bench.log")
     log("work folder %s (full ansible output in %s)" % (work, log_path))

@@ -94,10 +94,19 @@ options:
         C(package), C(version), C(extra_packages)), C(service_account), C(allowed_group), C(folders) (list of
         C(path), C(owner), C(group), C(mode)), C(dropin) (C(path), C(checksum), C(owner), C(group), C(mode)),
         C(pfx) (C(path), C(checksum) of the controller's PFX, C(validate)), C(firewall), C(service), C(port), C(health_check),
-        C(certificate_source), C(allowed_sources)."
+        C(certificate_source), C(allowed_sources), C(config) (C(path), C(owner), C(group), C(mode), C(settings),
+        C(r) (C(autodetect), C(interpreter_name), C(base_path)), C(overrides))."
+      - With C(config), rtvs.remote.broker_config's own check mode runs here on the settings the plan derives
+        (RV(plan.config.settings)), so a configuration that would not change needs no broker_config call;
+        RV(state.config) says whether it would change and why (never the file's content).
       - Without a pinned version, R not installed and the distribution as source, C(apt-cache policy r-base-core)
         is asked for the candidate version (read-only).
     type: dict
+  certificate_password:
+    description:
+      - The PFX password broker_config puts into the configuration, for the check of O(desired) C(config). Never
+        logged or returned.
+    type: str
 notes:
   - Run it with C(become) so C(/etc/shadow) can be read; without it every entry of O(users) with a password
     hash is reported as differing.
@@ -133,7 +142,8 @@ plan:
       C(allowed_group), C(users), C(folders), C(config), C(firewall), C(dropin), C(service) ...) and each task file
       (C(file_r), C(file_daemon) ...) to a bool. C(pending) lists the steps that would change the host, with why;
       C(errors) the host checks that stop the run; C(warnings); C(r) the R version and whether the broker accepts it;
-      C(config) what broker_config is told (C(allowed_group_pending), C(r_pending), C(validate_certificate));
+      C(config) what broker_config is told (C(allowed_group_pending), C(r_pending), C(validate_certificate), and
+      C(settings) when O(desired) has C(config)); C(todo.any) whether anything is left for the role to do;
       C(folders) the folders to fix.
   returned: when O(desired) is set
   type: dict
@@ -220,6 +230,12 @@ state:
       description: The unit as rtvs.remote.broker_info reports it (C(installed), C(enabled), C(active) ...).
       type: dict
       returned: when O(service) is set
+    config:
+      description: C(pending) is true when rtvs.remote.broker_config would change the configuration, or cannot
+        check it yet (C(reason) says why).
+      type: dict
+      returned: when O(desired) has C(config)
+      sample: {pending: false, reason: null}
 """
 
 from ansible.module_utils.basic import AnsibleModule

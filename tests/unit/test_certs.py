@@ -436,3 +436,29 @@ def test_run_provided_content_is_installed(tmp_path, key):
     result = broker_certificate.run(params)
     assert result["changed"] and (tmp_path / "b.crt").read_bytes() == pem(cert)
     assert not broker_certificate.run(params)["changed"]
+
+
+def test_a_key_loaded_twice_in_one_process_is_parsed_once(monkeypatch):
+    """broker_certificate then pfx in the role's plan step load the same key: the second load reuses the first
+    (the RSA check is the costly part), and still applies check_strength."""
+    pem = _pem_of_new_key()
+    calls = []
+    real = certs.serialization.load_pem_private_key
+    monkeypatch.setattr(certs.serialization, "load_pem_private_key",
+                        lambda data, password=None: calls.append(1) or real(data, password=password))
+    certs._LOADED_KEYS.clear()
+    first = certs.load_private_key(pem, "privatekey_path")
+    second = certs.load_private_key(pem, "privatekey_path", check_strength=False)
+    assert first is second and len(calls) == 1
+    with pytest.raises(certs.CertError):
+        certs.load_private_key(pem, "privatekey_path", passphrase="not-encrypted")  # another key: parsed again
+    assert len(calls) == 2
+
+
+def _pem_of_new_key():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())

@@ -2,11 +2,13 @@
 import hashlib
 import json
 import os
+import grp
 import pwd
 
 import pytest
 
 from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info as hs
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_plan
 
 HASH = "$6$salt$Vb0hash"
 PASSWD = """root:x:0:0:root:/root:/bin/bash
@@ -212,3 +214,45 @@ def test_ufw_enabled_is_read_from_ufw_conf(host):
     assert gather(host)["state"]["ufw_enabled"] is False
     write(host, "/etc/ufw/ufw.conf", "ENABLED=yes\n")
     assert gather(host)["state"]["ufw_enabled"] is True
+
+
+# ---- broker_config's own check mode in the host read (the plan's config step)
+
+def _config_desired(path, pfx_validate=False):
+    me = pwd.getpwuid(os.getuid()).pw_name
+    mine = grp.getgrgid(os.getgid()).gr_name
+    return {"check_mode": False, "r": {"install": False}, "allowed_group": mine,
+            "pfx": {"path": str(path) + ".pfx", "checksum": None, "validate": pfx_validate},
+            "config": {"path": str(path), "owner": me, "group": mine, "mode": "0640",
+                       "settings": {"security": {"allowedGroup": mine, "X509CertificateFile": str(path) + ".pfx"}},
+                       "r": {"autodetect": True, "interpreter_name": "", "base_path": "/usr/lib/R"},
+                       "overrides": {}}}
+
+
+def test_config_pending_runs_broker_configs_own_check(tmp_path):
+    from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
+    path = tmp_path / "rtvsd.config.json"
+    desired = _config_desired(path)
+    state = {"packages": {}, "accounts": {"groups": {desired["allowed_group"]: True}}, "paths": {}}
+    missing = hs.config_pending(desired, state, "Pfx-Secret-123")
+    assert missing["pending"] is True and str(path) in missing["reason"]
+    # what broker_config writes is what the check then finds unchanged
+    params = dict(path=str(path), settings=linux_plan.config_settings(desired, linux_plan.r_facts(desired, state)),
+                  certificate_password="Pfx-Secret-123", platform="linux", validate_certificate=False,
+                  owner=desired["config"]["owner"], group=desired["config"]["group"], mode="0640")
+    broker_config.apply_file(params)
+    assert hs.config_pending(desired, state, "Pfx-Secret-123") == {"pending": False, "reason": None}
+    # another password, another mode: pending, and the reason holds neither password
+    changed = hs.config_pending(desired, state, "Other-Secret-456")
+    assert changed["pending"] and "settings differ" in changed["reason"] and "Secret" not in changed["reason"]
+    os.chmod(str(path), 0o644)
+    assert "mode" in hs.config_pending(desired, state, "Pfx-Secret-123")["reason"]
+
+
+def test_config_pending_when_validation_fails_lets_broker_config_say_why(tmp_path):
+    path = tmp_path / "rtvsd.config.json"
+    desired = _config_desired(path, pfx_validate=True)  # the PFX is not there
+    state = {"packages": {}, "accounts": {"groups": {}}, "paths": {}}
+    seen = hs.config_pending(desired, state, "Pfx-Secret-123")
+    assert seen["pending"] is True and seen["reason"].startswith("broker_config has to run: ")
+    assert "Pfx-Secret-123" not in seen["reason"]

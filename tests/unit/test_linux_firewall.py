@@ -241,7 +241,7 @@ def test_the_linux_plan_runs_the_firewall_file_for_nftables_steps():
     assert not any("rtvs_allowed_sources is set" in w for w in plan["warnings"])
 
 
-# ---------------------------------------------------------------- observation (linux_host_state)
+# ---------------------------------------------------------------- observation (linux_host_info)
 
 
 def test_host_state_reads_the_table_only_when_the_role_manages_the_firewall(tmp_path):

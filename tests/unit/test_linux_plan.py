@@ -280,3 +280,86 @@ def test_allowed_sources_not_enforced_is_a_warning(state_changes, warned):
         assert len(found) == 1 and warned in found[0] and "10.0.0.0/8" in found[0]
     else:
         assert not found
+
+
+# ---- the configuration planned on the host (broker_config's check mode), the plan step's probe (performance part
+# of issue 12: an idempotent rerun is the plan task and one skipped include)
+
+CONFIG = {"path": "/etc/rtvs/rtvsd.config.json", "owner": "root", "group": "rtvssvc", "mode": "0640",
+          "settings": {"urls": "https://0.0.0.0:5444", "security": {"allowedGroup": "rtvs-users"}, "lifetime": None},
+          "r": {"autodetect": False, "interpreter_name": "", "base_path": "/usr/lib/R"},
+          "overrides": {}}
+
+
+@pytest.mark.parametrize("seen, todo, pending", [
+    (None, True, None),  # no check on the host: only broker_config can tell
+    ({"pending": False, "reason": None}, False, False),
+    ({"pending": True, "reason": "the settings differ"}, True, True),
+])
+def test_config_step_follows_the_check_on_the_host(seen, todo, pending):
+    state = {} if seen is None else {"config": seen}
+    plan = _plan(state_changes=state)
+    assert plan["steps"]["config"]["todo"] is todo and plan["steps"]["config"]["pending"] is pending
+    assert plan["todo"]["file_config"] is todo
+
+
+@pytest.mark.parametrize("check, act, health, probe, any_", [
+    (False, False, True, True, True),   # a real rerun: nothing to act on, the plan step probes first
+    (True, False, False, False, False),  # check mode: no probe, nothing to include
+])
+def test_converged_host_with_the_config_checked_has_nothing_to_do(check, act, health, probe, any_):
+    plan = _plan(state_changes={"config": {"pending": False, "reason": None}}, check=check)
+    assert _todo(plan) == []
+    todo = plan["todo"]
+    assert (todo["act"], todo["health"], todo["probe"], todo["any"]) == (act, health, probe, any_)
+
+
+def test_probed_leaves_the_include_out_only_for_a_healthy_broker():
+    plan = _plan(state_changes={"config": {"pending": False, "reason": None}})
+    healthy = linux_plan.probed(plan, [])
+    assert healthy["todo"]["any"] is False and healthy["todo"]["health"] is False
+    assert healthy["health"] == {"probed": True, "problems": []}
+    sick = linux_plan.probed(plan, ["/info/about answers 503"])
+    assert sick["todo"]["any"] is True and sick["todo"]["health"] is True and sick["todo"]["act"] is False
+    assert plan["todo"]["probe"] is True  # the input is not changed
+
+
+def test_config_settings_add_the_interpreter_once_r_is_known_and_the_users_settings_win():
+    desired = dict(DESIRED, config=CONFIG)
+    settings = _plan({"config": CONFIG})["config"]["settings"]
+    assert settings["r"] == {"autoDetect": False, "interpreters": {"0": {"name": "R 3.6.3", "basePath": "/usr/lib/R"}}}
+    assert settings["lifetime"] is None and settings["security"] == {"allowedGroup": "rtvs-users"}
+    named = dict(CONFIG, r=dict(CONFIG["r"], interpreter_name="R site"),
+                 overrides={"security": {"allowedGroup": "staff"}, "r": {"autoDetect": True}, "lifetime": {"x": 1}})
+    settings = _plan({"config": named})["config"]["settings"]
+    assert settings["security"] == {"allowedGroup": "staff"}  # merged key by key, the user's value wins
+    assert settings["r"]["autoDetect"] is True and settings["r"]["interpreters"]["0"]["name"] == "R site"
+    assert settings["lifetime"] == {"x": 1}
+    # R neither installed nor to install: no interpreter (the broker's autodetect decides)
+    r_off = dict(desired, r=dict(DESIRED["r"], install=False))
+    state = dict(CONVERGED, packages={})
+    assert "interpreters" not in linux_plan.config_settings(r_off, linux_plan.r_facts(r_off, state))["r"]
+    assert linux_plan.config_settings(DESIRED, linux_plan.r_facts(DESIRED, CONVERGED)) is None
+
+
+FINGERPRINT = "AB:CD"
+HEALTHY = {"name": "r.example.com", "tls": {"ok": True, "version": "TLSv1.2"}, "trust": {"ok": True},
+           "certificate": {"fingerprint_sha256": FINGERPRINT, "covers_name": True}, "about": {"status": 200}}
+
+
+@pytest.mark.parametrize("change, ca_given, problem", [
+    ({}, True, None),
+    ({"tls": {"ok": False, "version": None, "error": "refused"}}, False, "no TLS 1.2 handshake (refused)"),
+    ({"tls": {"ok": True, "version": "TLSv1.3"}}, False, "no TLS 1.2 handshake (TLSv1.3)"),
+    ({"certificate": {"fingerprint_sha256": "EF", "covers_name": True}}, False, "serves EF, not the PFX's AB:CD"),
+    ({"about": {"status": 503}}, False, "/info/about answers 503"),
+    ({"trust": {"ok": False, "error": "self-signed"}}, True, "the chain does not verify (self-signed)"),
+    ({"trust": {"ok": False, "error": "self-signed"}}, False, None),  # no CA known: the chain is not judged
+    ({"certificate": {"fingerprint_sha256": FINGERPRINT, "covers_name": False}}, True,
+     "the certificate does not cover r.example.com"),
+    ({"certificate": None, "about": None, "trust": None, "tls": {}}, False, "no TLS 1.2 handshake (None)"),
+])
+def test_health_problems(change, ca_given, problem):
+    probe = dict(HEALTHY, **change)
+    problems = linux_plan.health_problems(probe, FINGERPRINT, ca_given)
+    assert (problems[0] if problems else None) == problem

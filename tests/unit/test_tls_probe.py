@@ -296,3 +296,13 @@ def test_tls13_only_server_fails_the_tls12_handshake(pki):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_health_check_form_leaves_out_the_trust_and_posture_handshakes(broker, pki):
+    """posture=False, verify=False (the linux_broker plan step's probe without a CA): one handshake for the
+    certificate, one for /info/about; trust and posture are null, the rest as in a full probe."""
+    server, port = broker("trusted")
+    result = tls_probe.probe("localhost", port, posture=False, verify=False)
+    assert result["tls"]["ok"] and result["certificate"]["subject"] == "CN=localhost"
+    assert result["trust"] is None and result["posture"] is None
+    assert result["about"]["status"] == 200 and [seen[0] for seen in server.seen] == ["/info/about"]

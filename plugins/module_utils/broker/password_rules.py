@@ -2,7 +2,7 @@
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which passwords the PKCS#12 and PEM layers and the RTVS brokers can take: the one password rule of the collection,
-used by the modules (pfx, broker_config, broker_certificate, broker_facts) and, through the filter
+used by the modules (pfx, broker_config, broker_certificate, broker_info) and, through the filter
 rtvs.remote.pfx_password_problem, by both roles' preflight. Checked before any crypto layer sees a secret.
 
 Pure Python, no imports beyond the standard library. No message ever contains the value.

@@ -167,6 +167,7 @@ LINUX_HOST_INFO = dict(
         port=dict(type="int"),
         service=dict(type="str"),
         desired=dict(type="dict", no_log=False),
+        certificate_password=dict(type="str", no_log=True),
     ),
     supports_check_mode=True,
 )

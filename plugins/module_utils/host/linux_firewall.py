@@ -252,7 +252,7 @@ def choose_backend(desired, state):
 
 
 def plan(desired, state, path_of, check=False):
-    """{steps, errors, warnings, facts} of the firewall; ``path_of(path)`` gives linux_host_state's path facts."""
+    """{steps, errors, warnings, facts} of the firewall; ``path_of(path)`` gives linux_host_info's path facts."""
     port = desired.get("port")
     sources = list(desired.get("allowed_sources") or [])
     steps, errors, warnings = {}, [], []

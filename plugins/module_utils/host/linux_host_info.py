@@ -28,8 +28,9 @@ import os
 import re
 import stat
 
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
-from ansible_collections.rtvs.remote.plugins.module_utils.host import host_readers, key_access, linux_firewall, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config, broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.host import (fileio, host_readers, key_access, linux_firewall,
+                                                                       linux_plan)
 
 UFW = "/usr/sbin/ufw"
 UFW_RULES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")
@@ -190,6 +191,28 @@ def key_access_pending(params):
     except (key_access.AccessError, KeyError, OSError) as exc:
         return {"pending": True, "reason": str(exc)}
     return {"pending": bool(result["changed"]), "reason": None}
+
+
+def config_pending(desired, state, certificate_password=None):
+    """Whether rtvs.remote.broker_config would change the configuration (its own check mode, the same merge and
+    validation), with the settings and flags the plan gives it. A file or check it cannot pass yet means pending:
+    broker_config then runs and says what is wrong. Only the reason leaves the host, never the file's content."""
+    config = desired["config"]
+    params = dict(linux_plan.config_flags(desired, state))
+    params.update(path=config.get("path") or "/etc/rtvs/rtvsd.config.json", platform=broker_config.LINUX,
+                  settings=linux_plan.config_settings(desired, linux_plan.r_facts(desired, state)),
+                  certificate_password=certificate_password, owner=config.get("owner"), group=config.get("group"),
+                  mode=config.get("mode"))
+    try:
+        result = broker_config.apply_file(params, check_mode=True)
+    except (broker_config.BrokerConfigError, fileio.FileError, ImportError, OSError, ValueError) as exc:
+        return {"pending": True, "reason": "broker_config has to run: %s" % exc}
+    if not result["changed"]:
+        return {"pending": False, "reason": None}
+    why = ["the settings differ" if result["content_changed"] else None]
+    if result.get("attributes_changed"):
+        why.append("%s differ" % ", ".join(result["attributes_changed"]))
+    return {"pending": True, "reason": "%s: %s" % (params["path"], "; ".join(w for w in why if w))}
 
 
 # ---------------------------------------------------------------- ufw
@@ -378,6 +401,8 @@ def gather(params, root="/", systemctl=None, apt_cache=None, nft=None):
                 and linux_plan.R_PACKAGE not in state["packages"]):
             state["r_candidate"] = r_candidate(apt_cache)
         try:
+            if desired.get("config"):
+                state["config"] = config_pending(desired, state, params.get("certificate_password"))
             result["plan"] = linux_plan.plan(desired, state)
         except (linux_plan.PlanError, KeyError, TypeError) as exc:
             raise StateError("desired: %s" % exc)

@@ -89,6 +89,39 @@ def r_facts(desired, state):
     }
 
 
+def health_problems(probe, fingerprint_sha256, ca_given):
+    """What is wrong with the broker as rtvs.remote.tls_probe saw it (an empty list when it is healthy): TLS 1.2,
+    the PFX's certificate (SHA-256 fingerprint), /info/about 200, and with a CA the chain and the name."""
+    probe = probe or {}
+    tls = probe.get("tls") or {}
+    certificate = probe.get("certificate") or {}
+    problems = []
+    if not tls.get("ok") or tls.get("version") != "TLSv1.2":
+        problems.append("no TLS 1.2 handshake (%s)" % (tls.get("error") or tls.get("version")))
+    if certificate.get("fingerprint_sha256") != fingerprint_sha256:
+        problems.append("serves %s, not the PFX's %s" % (certificate.get("fingerprint_sha256"), fingerprint_sha256))
+    if (probe.get("about") or {}).get("status") != 200:
+        problems.append("/info/about answers %s" % (probe.get("about") or {}).get("status"))
+    if ca_given and not (probe.get("trust") or {}).get("ok"):
+        problems.append("the chain does not verify (%s)" % (probe.get("trust") or {}).get("error"))
+    if ca_given and not certificate.get("covers_name"):
+        problems.append("the certificate does not cover %s" % probe.get("name"))
+    return problems
+
+
+def probed(the_plan, problems):
+    """The plan after the plan step's own health probe of a host with nothing else to do: the health task file is
+    left out when the broker is healthy, and run (it retries and names what is wrong) when it is not."""
+    result = dict(the_plan)
+    todo = dict(result["todo"])
+    todo["health"] = bool(problems)
+    todo["probe"] = False
+    todo["any"] = todo["act"] or todo["health"]
+    result["todo"] = todo
+    result["health"] = {"probed": True, "problems": list(problems)}
+    return result
+
+
 ABSENT = {"exists": False, "isdir": False, "owner": None, "group": None, "mode": None, "checksum": None}
 
 
@@ -98,6 +131,49 @@ def _path(state, path):
 
 def _parent(path):
     return path.rsplit("/", 1)[0] or "/"
+
+
+def merge_settings(base, override):
+    """``base`` with ``override`` merged in, dicts key by key and anything else replaced (Jinja's combine(recursive=true))."""
+    result = dict(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge_settings(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def config_settings(desired, r):
+    """The settings rtvs.remote.broker_config is given: the role's keys, the R interpreter (once R is known) and the
+    user's rtvs_linux_broker_settings over them. ``r`` is r_facts(); None when ``desired`` has no ``config``."""
+    config = desired.get("config")
+    if not config:
+        return None
+    r_config = config.get("r") or {}
+    r_settings = {"autoDetect": bool(r_config.get("autodetect"))}
+    if (desired.get("r") or {}).get("install") or r["version"]:
+        r_settings["interpreters"] = {"0": {"name": r_config.get("interpreter_name") or "R %s" % r["upstream_version"],
+                                            "basePath": r_config.get("base_path")}}
+    settings = merge_settings(config.get("settings") or {}, {"r": r_settings})
+    return merge_settings(settings, config.get("overrides") or {})
+
+
+def config_flags(desired, state):
+    """What broker_config is told: in check mode a PFX not copied yet is not opened, and a group or R this run creates
+    counts as there (validated on trust) instead of failing validation."""
+    check = bool(desired.get("check_mode"))
+    group = desired.get("allowed_group")
+    pfx = desired.get("pfx") or {}
+    controller_sum = pfx.get("checksum")
+    current = controller_sum is not None and _path(state, pfx.get("path") or "").get("checksum") == controller_sum
+    allowed_missing = bool(group) and not ((state.get("accounts") or {}).get("groups") or {}).get(group)
+    r_pending = bool((desired.get("r") or {}).get("install")) and R_PACKAGE not in (state.get("packages") or {})
+    return {
+        "allowed_group_pending": check and allowed_missing,
+        "r_pending": check and r_pending,
+        "validate_certificate": bool(pfx.get("validate", True)) and not (check and not current),
+    }
 
 
 def plan(desired, state):
@@ -224,14 +300,16 @@ def plan(desired, state):
     else:
         steps["folders"] = _skip("folders as wanted")
 
-    # ---- configuration: broker_config merges with the file on the host, so it always runs
-    r_pending = bool(r_want.get("install")) and R_PACKAGE not in packages
-    config = {
-        "allowed_group_pending": check and allowed_missing,
-        "r_pending": check and r_pending,
-        "validate_certificate": bool(pfx.get("validate", True)) and not (check and not current),
-    }
-    steps["config"] = _step(None, "broker_config merges the settings into the file on the host")
+    # ---- configuration: broker_config's own check mode, run by linux_host_info (state["config"]) when the
+    # settings are given; without it only the module can tell
+    config = config_flags(desired, state)
+    seen = state.get("config")
+    if seen is None:
+        steps["config"] = _step(None, "broker_config merges the settings into the file on the host")
+    elif seen.get("pending"):
+        steps["config"] = _step(True, seen.get("reason") or "broker_config would change the file")
+    else:
+        steps["config"] = _skip("the configuration holds the role's settings, owner and mode")
 
     # ---- the package's snakeoil PFX (published password): root only once the config names ours (issue 14)
     snakeoil = _path(state, broker_rules.SNAKEOIL_PFX)
@@ -269,6 +347,10 @@ def plan(desired, state):
     steps["service"] = _step(True, "; ".join(service_diff)) if service_diff else _skip("enabled and active")
 
     # ---- what stops the run, what is worth a warning
+    r = r_facts(desired, state)
+    settings = config_settings(desired, r)
+    if settings is not None:
+        config["settings"] = settings
     errors = []
     os_facts = state.get("os") or {}
     if os_facts.get("os_family") != "Debian":
@@ -314,6 +396,11 @@ def plan(desired, state):
     todo["health"] = bool(desired.get("health_check", True)) and not check
     todo["warn"] = bool(warnings)
     todo["tell"] = todo["warn"] or todo["report_pending"]
+    # whether the role has anything to do on the host after the plan (one guarded include, apply.yml); on a host
+    # with nothing else to do the health probe is asked by the plan step itself first (probed() below)
+    todo["act"] = any(steps[name]["todo"] for name in STEPS) or todo["report_pending"]
+    todo["probe"] = todo["health"] and not todo["act"]
+    todo["any"] = todo["act"] or todo["health"]
     return {
         "check_mode": check,
         "steps": steps,

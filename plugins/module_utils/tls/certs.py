@@ -299,6 +299,9 @@ def load_certificate(data, option):
     return load_certificates(data, option)[0]
 
 
+_LOADED_KEYS = {}  # (PEM bytes, passphrase) -> key object, for this process only
+
+
 def load_private_key(data, option, passphrase=None, check_strength=True):
     """Load a PEM private key; refuse malformed input, a wrong passphrase, or (check_strength) a weak/non-RSA key."""
     data = _as_bytes(data)
@@ -308,6 +311,13 @@ def load_private_key(data, option, passphrase=None, check_strength=True):
             % (option, option)
         )
     password = _as_bytes(passphrase) if passphrase else None
+    # one process often loads the same key more than once (broker_certificate, then pfx, in the role's plan step);
+    # loading an RSA key checks it, which costs more than the rest of an idempotence check
+    key = _LOADED_KEYS.get((data, password))
+    if key is not None:
+        if check_strength:
+            check_key_strength(key, option)
+        return key
     try:
         key = serialization.load_pem_private_key(data, password=password)
     except TypeError:
@@ -323,6 +333,9 @@ def load_private_key(data, option, passphrase=None, check_strength=True):
         raise CertError("%s is a malformed PEM private key; replace it with an intact copy" % option)
     except UnsupportedAlgorithm:
         raise CertError("%s uses an unsupported key algorithm; use an RSA key" % option)
+    if len(_LOADED_KEYS) >= 4:
+        _LOADED_KEYS.clear()
+    _LOADED_KEYS[(data, password)] = key
     if check_strength:
         check_key_strength(key, option)
     return key

@@ -244,9 +244,16 @@ def certificate_facts(der, name, now=None):
     return facts
 
 
+class _NotAsked(Exception):
+    """The caller did not ask for this step."""
+
+
 def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, password=None, now=None,
-          pin_sha256=None):
+          pin_sha256=None, posture=True, verify=True):
     """Run every step that the previous one allows; never raises for network or TLS trouble.
+
+    ``posture=False`` leaves out the legacy-protocol and weak-cipher handshakes, ``verify=False`` the handshake that
+    verifies the chain (``trust`` is then null): the role's health check of a converged host without a CA.
 
     ``pin_sha256``: SHA-256 fingerprint of the broker's certificate (any form normalize_pin()
     takes); when given, credentials go only to a server presenting exactly that certificate.
@@ -309,6 +316,8 @@ def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, p
     # Trust: a second handshake that verifies the chain against the CA file or the system store.
     store = trust_store_name(ca_file)
     try:
+        if not verify:
+            raise _NotAsked()
         verified = _wrap(target, port, name, _context(True, ca_file), timeout)
         verified.close()
         result["trust"] = {"ok": True, "store": store, "error": None}
@@ -316,9 +325,12 @@ def probe(name, port=5444, address=None, ca_file=None, timeout=5.0, user=None, p
         result["trust"] = {"ok": False, "store": store, "error": _error_text(exc)}
     except (ssl.SSLError, OSError) as exc:
         result["trust"] = {"ok": False, "store": store, "error": _error_text(exc)}
+    except _NotAsked:
+        pass
 
     # Legacy protocol versions and weak suites: one handshake each, nothing sent (tls_posture.py).
-    result["posture"] = tls_posture.posture(target, port, name, timeout)
+    if posture:
+        result["posture"] = tls_posture.posture(target, port, name, timeout)
 
     # /info/about skips the credential check but still needs some Basic header.
     result["about"] = _api_get(target, port, name, "/info/about", _basic(ABOUT_USER, ABOUT_USER), timeout)

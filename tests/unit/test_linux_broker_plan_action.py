@@ -1,0 +1,152 @@
+"""plugins/action/linux_broker_plan.py: the role's one plan task - inputs, controller part, one host call, probe."""
+import copy
+
+import pytest
+
+from ansible_collections.rtvs.remote.plugins.action import linux_broker_plan as plan_action
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
+
+SECRET = "Plan-5ecret-Pfx!"
+
+
+class Obj:
+    def __init__(self, **attrs):
+        self.__dict__.update(attrs)
+
+
+class Recorder:
+    def __init__(self, result):
+        self.calls = []
+        self.result = result
+
+    def __call__(self, params, check_mode=False):
+        self.calls.append((copy.deepcopy(params), check_mode))
+        return copy.deepcopy(self.result)
+
+
+def _plan(todo=None, errors=(), warnings=()):
+    base = {"any": True, "act": True, "health": True, "probe": False, "report_pending": False}
+    base.update(todo or {})
+    return {"todo": base, "errors": list(errors), "warnings": list(warnings), "pending": []}
+
+
+def _args(tmp_path, **changes):
+    args = {
+        "input_errors": [],
+        "selected": {"certificate": True, "health": True},
+        "controller": {
+            "host_dir": str(tmp_path / "pki" / "h1"), "owner": None, "internal_ca": None,
+            "certificate": {"source": "selfsigned", "path": str(tmp_path / "b.crt"),
+                            "privatekey_path": str(tmp_path / "b.key"), "fqdn": "h1.example.test",
+                            "ca_certificate_path": None},
+            "pfx": {"path": str(tmp_path / "b.pfx"), "certificate_path": str(tmp_path / "b.crt"),
+                    "privatekey_path": str(tmp_path / "b.key"), "password": SECRET},
+        },
+        "host": {"users": [], "desired": {"check_mode": False, "pfx": {"path": "/etc/rtvs/h1.pfx"}},
+                 "certificate_password": SECRET},
+        "health": {"name": "h1.example.test", "address": "192.0.2.1", "port": 5444, "ca_file": ""},
+    }
+    args.update(changes)
+    return args
+
+
+@pytest.fixture
+def entries(monkeypatch):
+    """broker_certificate and pfx replaced by recorders (their own code is tested elsewhere)."""
+    found = {
+        "certificate": Recorder({"changed": False, "fingerprint_sha256": "AA:BB"}),
+        "pfx": Recorder({"changed": False, "checksum": "c" * 40, "fingerprint_sha256": "AA:BB"}),
+    }
+    monkeypatch.setattr(plan_action, "CERTIFICATE", module_runner.Entry("broker_certificate", found["certificate"]))
+    monkeypatch.setattr(plan_action, "PFX", module_runner.Entry("pfx", found["pfx"]))
+    return found
+
+
+def _action(args, host_result, check_mode=False, probe=None):
+    action = plan_action.ActionModule(
+        Obj(args=args, check_mode=check_mode, diff=False, async_val=0, environment=[{}],
+            action="rtvs.remote.linux_broker_plan"),
+        Obj(transport="ssh", _load_name="ansible.builtin.ssh", has_native_async=False, _shell=Obj(tmpdir=None)),
+        Obj(become=True, check_mode=check_mode), loader=None, templar=None, shared_loader_obj=None)
+    action.module_calls = []
+    action.probes = []
+
+    def execute_module(module_name=None, module_args=None, task_vars=None, wrap_async=False):
+        action.module_calls.append(dict(module_name=module_name, module_args=copy.deepcopy(module_args)))
+        return copy.deepcopy(host_result)
+
+    def fake_probe(health, fingerprint, ca_file):
+        action.probes.append((health["name"], fingerprint, ca_file))
+        return list(probe or [])
+
+    action._execute_module = execute_module
+    action._remove_tmp_path = lambda path: None
+    action._probe = fake_probe
+    return action
+
+
+def test_input_errors_fail_before_the_controller_or_the_host_is_touched(tmp_path, entries):
+    args = _args(tmp_path, input_errors=["rtvs_port must be 1-65535 (now 0).", "rtvs_users entries without ..."])
+    action = _action(args, {"plan": _plan()})
+    result = action.run(task_vars={})
+    assert result["failed"] and result["msg"] == "rtvs_port must be 1-65535 (now 0). rtvs_users entries without ..."
+    assert action.module_calls == [] and entries["certificate"].calls == [] and entries["pfx"].calls == []
+    assert not (tmp_path / "pki").exists()
+
+
+def test_converged_host_one_module_call_the_pfx_checksum_in_desired_and_a_probe(tmp_path, entries):
+    host = {"changed": False, "state": {"os": {}}, "plan": _plan({"act": False, "probe": True}, warnings=["w1"]),
+            "invocation": {"module_args": {"certificate_password": SECRET}}}
+    action = _action(_args(tmp_path), host, probe=[])
+    result = action.run(task_vars={})
+    assert not result.get("failed"), result
+    assert [c["module_name"] for c in action.module_calls] == [plan_action.HOST_MODULE]
+    sent = action.module_calls[0]["module_args"]
+    assert sent["desired"]["pfx"]["checksum"] == "c" * 40 and sent["desired"]["check_mode"] is False
+    assert sent["certificate_password"] == SECRET  # for the configuration check on the host (no_log there)
+    assert action.probes == [("h1.example.test", "AA:BB", None)]
+    todo = result["plan"]["todo"]
+    assert todo["any"] is False and todo["health"] is False and result["plan"]["health"]["probed"] is True
+    assert result["changed"] is True  # the controller folder was made
+    assert (tmp_path / "pki" / "h1").is_dir() and oct((tmp_path / "pki" / "h1").stat().st_mode & 0o777) == "0o700"
+    assert result["warnings"] == ["w1"] and "invocation" not in result
+    assert SECRET not in repr(result)
+
+
+def test_unhealthy_broker_includes_the_health_tasks(tmp_path, entries):
+    host = {"state": {}, "plan": _plan({"act": False, "probe": True})}
+    result = _action(_args(tmp_path), host, probe=["/info/about answers 503"]).run(task_vars={})
+    assert result["plan"]["todo"]["any"] is True and result["plan"]["todo"]["health"] is True
+    assert result["plan"]["health"]["problems"] == ["/info/about answers 503"]
+
+
+def test_host_errors_fail_with_every_message(tmp_path, entries):
+    host = {"state": {}, "plan": _plan(errors=["not Debian.", "rtvs_port 5444 is already in use."])}
+    result = _action(_args(tmp_path), host).run(task_vars={})
+    assert result["failed"] and result["msg"] == "not Debian. rtvs_port 5444 is already in use."
+
+
+def test_check_mode_with_a_certificate_to_issue_bundles_nothing_and_makes_no_folder(tmp_path, entries):
+    entries["certificate"].result = {"changed": True, "fingerprint_sha256": None}
+    host = {"state": {}, "plan": _plan({"report_pending": True})}
+    action = _action(_args(tmp_path), host, check_mode=True)
+    result = action.run(task_vars={})
+    assert entries["certificate"].calls[0][1] is True and entries["pfx"].calls == []
+    sent = action.module_calls[0]["module_args"]["desired"]
+    assert sent["check_mode"] is True and sent["pfx"]["checksum"] is None
+    assert result["changed"] is True and not (tmp_path / "pki").exists() and action.probes == []
+
+
+def test_certificate_not_selected_by_tags_leaves_the_controller_alone(tmp_path, entries):
+    args = _args(tmp_path, selected={"certificate": False, "health": True})
+    host = {"state": {}, "plan": _plan({"act": False, "probe": True})}
+    action = _action(args, host)
+    result = action.run(task_vars={})
+    assert entries["certificate"].calls == [] and action.module_calls[0]["module_args"]["desired"]["pfx"]["checksum"] is None
+    # no fingerprint to compare with: no probe, and the health tasks are not included either
+    assert action.probes == [] and result["plan"]["health"]["probed"] is False and result["plan"]["todo"]["any"] is False
+
+
+def test_a_failing_host_module_fails_the_task_naming_it(tmp_path, entries):
+    result = _action(_args(tmp_path), {"failed": True, "msg": "desired: bad"}).run(task_vars={})
+    assert result["failed"] and result["msg"] == "%s: desired: bad" % plan_action.HOST_MODULE
