@@ -21,7 +21,8 @@ description:
     rtvs.remote.linux_broker and the host's own nftables rules about the port, and the newest broker log with
     its error lines.
   - Changes nothing and writes nothing. The only commands run are C(systemctl is-enabled), C(is-active) and
-    C(show --property=SubState), and C(nft -j list table inet rtvs) and C(nft -j list ruleset) (which only list). Run it with C(become) so C(/etc/shadow) and the PFX can be read.
+    C(show --property=SubState), and C(nft -j list table inet rtvs) and C(nft -j list ruleset) (which only list).
+    Run it with C(become) so C(/etc/shadow) and the PFX can be read.
   - The return keys follow rtvs.remote.win_broker_info where the meaning is the same.
 author:
   - rtvs.remote contributors (@rtvs)

@@ -104,8 +104,7 @@ def test_nftables_facts_read_the_table_the_unit_and_the_ruleset_and_run_only_lis
      {"installed": True, "table": {"present": None, "error": "Error: Could not process rule: Operation not permitted"},
       "unit": "inactive", "error": "Error: Could not process rule: Operation not permitted"}),
 ])
-def test_nftables_facts_without_nft_without_table_or_without_permission(tmp_path, nft, unit, table, ruleset_rc,
-                                                                         expect):
+def test_nftables_facts_without_nft_without_table_or_without_permission(tmp_path, nft, unit, table, ruleset_rc, expect):
     table_rc, table_out, err = table or (0, "", "")
     run, calls = _nft(table_rc, table_out, ruleset_rc=ruleset_rc, err=err)
     facts = broker_info.nftables_facts(_root(tmp_path, nft, unit), 5444, run, lambda args: "inactive")
