@@ -17,9 +17,12 @@ description:
     with the configured password, key matches certificate, the service account can read it), the allowed group
     and its members (password set in C(/etc/shadow), home folder exists), PAM service C(rtvs), R as dpkg
     registers it (C(r-base-core), C(microsoft-r-open-mro*)), whether the port is listening (C(/proc/net/tcp),
-    C(/proc/net/tcp6)), what ufw's saved rules say about the port, and the newest broker log with its error lines.
-  - Changes nothing and writes nothing. The only command run is C(systemctl is-enabled), C(is-active) and
-    C(show --property=SubState). Run it with C(become) so C(/etc/shadow) and the PFX can be read.
+    C(/proc/net/tcp6)), what ufw's saved rules say about the port, the nftables table C(inet rtvs) of
+    rtvs.remote.linux_broker and the host's own nftables rules about the port, and the newest broker log with
+    its error lines.
+  - Changes nothing and writes nothing. The only commands run are C(systemctl is-enabled), C(is-active) and
+    C(show --property=SubState), and C(nft -j list table inet rtvs) and C(nft -j list ruleset) (which only list).
+    Run it with C(become) so C(/etc/shadow) and the PFX can be read.
   - The return keys follow rtvs.remote.win_broker_info where the meaning is the same.
 author:
   - rtvs.remote contributors (@rtvs)
@@ -163,6 +166,25 @@ facts:
       returned: always
       sample: {installed: true, enabled: true, port: 5444, default_input: DROP, port_allowed: true,
                rule: '### tuple ### allow tcp 5444 0.0.0.0/0 any 10.0.0.0/8 in', sources: [10.0.0.0/8]}
+    nftables:
+      description:
+        - The nftables side of the host firewall (issue 14, M5). C(table) is the table C(inet rtvs) that
+          rtvs.remote.linux_broker loads when ufw is not active (C(present), C(allowed) sources, C(chains) with
+          their rule counts), null without the nft command; C(unit) is C(systemctl is-active rtvs-firewall.service).
+        - C(rules) are the host's own rules (outside C(inet rtvs)) whose C(tcp dport) holds the port, in the order
+          C(nft -j list ruleset) lists them; C(conditional) rules match more than the port (a source address).
+          C(input_drop) names the input hook chains with policy drop. Rules of legacy iptables are not read.
+      type: dict
+      returned: always
+      sample:
+        installed: true
+        table: {present: true, allowed: [10.20.0.0/16], chains: {input: 1, broker_port: 4}, digest: 0f3c2a9e1b7d4c55}
+        unit_file: true
+        unit: active
+        rules: [{table: ip hostfw, chain: in, verdict: accept, conditional: true,
+                 text: 'ip hostfw in: ip saddr 10.9.0.0/16 tcp dport 5444 accept'}]
+        input_drop: [inet filter input]
+        error: null
     logs:
       description:
         - The newest C(Microsoft.R.Host.Broker*.log) in C(logging.logFolder).
@@ -208,6 +230,7 @@ def gather(params, check_mode=False):
         log_lines=params["log_lines"],
         systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
         can_read=broker_info.posix_can_read,
+        nft=module_runner.process_runner("nft"),
     )
     return dict(changed=False, facts=facts)
 

@@ -5,7 +5,10 @@ nft needs CAP_NET_ADMIN in the container's network namespace) and no ufw, so rtv
 picks nftables. Converged with rtvs_allowed_sources = [rel-b's address]: rel-b reaches the broker port, the
 controller (another address on the podman network) is refused with a TCP reset; the table survives a reboot
 of the host and a restart of Debian's nftables.service (which flushes the whole ruleset); a host rule of the
-user's own table is left alone; emptying the sources removes the table and its files again.
+user's own table is left alone; emptying the sources removes the table and its files again. The doctor's
+firewall check, run against the host at each stage, reports the table with its sources, warns while
+rtvs-firewall.service is stopped (a reboot would lose the table) and when the inventory's sources differ, and
+sees nothing limiting the port once the sources are emptied.
 """
 import json
 import os
@@ -17,6 +20,7 @@ import time
 import pytest
 
 import rel_hosts
+import rel_support
 
 HOST, CLIENT = "rel-a", "rel-b"
 PORT = 5444
@@ -100,11 +104,26 @@ def nft_host(fleet):
     fleet.sh(HOST, "nft delete table inet users_own", check=False)
 
 
+def _doctor(fleet, tmp_path, sources):
+    """The doctor's firewall row for rel-a, run with rtvs_allowed_sources = ``sources`` in the inventory."""
+    report = tmp_path / "doctor-firewall.json"
+    inventory = fleet.inventory(rtvs_allowed_sources=sources)
+    result = rel_support.run_ansible(os.path.join(rel_support.ROOT, "playbooks", "doctor.yml"), inventory,
+                                     args=["--limit", HOST, "-e", "@%s" % fleet.vault, "-e",
+                                           json.dumps({"rtvs_doctor_fail": False, "rtvs_doctor_timeout": 2,
+                                                       "rtvs_doctor_report_file": str(report)})])
+    assert result.rc == 0, result
+    data = json.loads(report.read_text())
+    hosts = data.get("hosts", data)
+    checks = hosts[HOST]["checks"] if isinstance(hosts, dict) else [h for h in hosts if h["host"] == HOST][0]["checks"]
+    return [c for c in checks if c["id"] == "firewall"][0]
+
+
 def _converge(fleet, sources):
     return fleet.converge(limit=HOST, rtvs_allowed_sources=sources, rtvs_linux_health_check=False)
 
 
-def test_nftables_limits_the_port_to_the_sources_and_keeps_it_after_a_reboot(nft_host):
+def test_nftables_limits_the_port_to_the_sources_and_keeps_it_after_a_reboot(nft_host, tmp_path):
     fleet = nft_host
     _wait_until_listening(fleet)
     # control: before the role limits it, both reach the broker port
@@ -123,6 +142,22 @@ def test_nftables_limits_the_port_to_the_sources_and_keeps_it_after_a_reboot(nft
     assert fleet.sh(HOST, "stat -c '%a %U %G' " + NFT_FILE).stdout.decode().split() == ["644", "root", "root"]
     assert fleet.sh(HOST, "systemctl is-enabled " + UNIT).stdout.decode().strip() == "enabled"
     assert "tcp dport 9999 drop" in fleet.sh(HOST, "nft list table inet users_own").stdout.decode()
+
+    # the doctor sees the table (not only ufw): ok with its sources; warns when the inventory's sources differ,
+    # and while the unit is stopped (the table stays loaded, but a reboot would lose it)
+    check = _doctor(fleet, tmp_path, [allowed])
+    assert check["status"] == "ok", check
+    assert "table inet rtvs (rtvs-firewall.service active) allows TCP 5444 only from %s/32" % allowed in check["evidence"]
+    check = _doctor(fleet, tmp_path, [allowed, "10.99.0.0/16"])
+    assert check["status"] == "warn" and "rtvs_allowed_sources is %s, 10.99.0.0/16" % allowed in check["evidence"], check
+    fleet.sh(HOST, "systemctl stop " + UNIT)
+    try:
+        assert _table(fleet) is not None
+        check = _doctor(fleet, tmp_path, [allowed])
+        assert check["status"] == "warn" and "rtvs-firewall.service is inactive" in check["evidence"], check
+        assert "systemctl enable --now rtvs-firewall.service" in check["fix"]
+    finally:
+        fleet.sh(HOST, "systemctl start " + UNIT)
 
     # idempotent: the plan sees the table as loaded and changes nothing
     again = _converge(fleet, [allowed])
@@ -143,7 +178,7 @@ def test_nftables_limits_the_port_to_the_sources_and_keeps_it_after_a_reboot(nft
     assert _from_controller(fleet) == "refused"
 
 
-def test_changed_sources_replace_the_table_and_emptied_sources_remove_it(nft_host):
+def test_changed_sources_replace_the_table_and_emptied_sources_remove_it(nft_host, tmp_path):
     fleet = nft_host
     # the controller's address as rel-a sees it: the podman network's gateway
     gateway = fleet.sh(HOST, "ip route show default | awk '{print $3}'").stdout.decode().strip()
@@ -158,3 +193,11 @@ def test_changed_sources_replace_the_table_and_emptied_sources_remove_it(nft_hos
     assert fleet.sh(HOST, "test -e %s || test -e /etc/systemd/system/%s" % (NFT_FILE, UNIT), check=False).returncode == 1
     assert _from_controller(fleet) == "open" and _from_client(fleet) == "open"
     assert "rtvs_allowed_sources is empty, so TCP 5444 accepts every address" in result.output
+
+    # the doctor: nothing limits the port; with sources in its inventory it warns and names the fix
+    check = _doctor(fleet, tmp_path, [])
+    assert check["status"] == "ok" and "no host firewall limits TCP 5444" in check["evidence"], check
+    assert "no nftables table inet rtvs" in check["evidence"]
+    check = _doctor(fleet, tmp_path, [gateway + "/32"])
+    assert check["status"] == "warn" and "every address reaches the broker" in check["evidence"], check
+    assert "rtvs_linux_firewall_backend: nftables" in check["fix"]

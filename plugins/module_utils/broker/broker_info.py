@@ -6,7 +6,8 @@
 Pure Python, no Ansible imports. Every path is read below ``root`` (``/`` on a
 real host, a temporary folder in unit tests), and the only process run is
 ``systemctl is-enabled/is-active/show`` through the ``systemctl`` callable the
-caller passes. Nothing is written, not even a temporary file. The PFX password
+caller passes, and ``nft -j list table inet rtvs`` / ``nft -j list ruleset`` through the ``nft`` callable.
+Nothing is written, not even a temporary file. The PFX password
 is used to open the PFX and never returned: the result says whether it is set
 and whether it opens the file.
 
@@ -26,7 +27,7 @@ import re
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
-from ansible_collections.rtvs.remote.plugins.module_utils.host import key_access
+from ansible_collections.rtvs.remote.plugins.module_utils.host import key_access, linux_firewall
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pfx
 from ansible_collections.rtvs.remote.plugins.module_utils.host.host_readers import (
     NotTrusted, Root, check_owned_regular, dpkg_packages, grp_name, listening_facts, name_of, password_usable, pwd_name,
@@ -295,6 +296,115 @@ def ufw_facts(root, port):
     return facts
 
 
+def _nft_text(value):
+    """A short nft-like text of one side of a match (payload, meta, ct, prefix, set, range), for the doctor."""
+    if isinstance(value, dict):
+        if "payload" in value:
+            return "%s %s" % (value["payload"].get("protocol", "th"), value["payload"].get("field"))
+        if "meta" in value:
+            return value["meta"].get("key")
+        if "ct" in value:
+            return "ct %s" % value["ct"].get("key")
+        if "prefix" in value:
+            return "%s/%s" % (value["prefix"].get("addr"), value["prefix"].get("len"))
+        if "range" in value:
+            return "%s-%s" % tuple(value["range"][:2])
+        if "set" in value:
+            return "{ %s }" % ", ".join(_nft_text(v) for v in value["set"])
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, list):
+        return "{ %s }" % ", ".join(_nft_text(v) for v in value)
+    return str(value)
+
+
+def _port_in(right, port):
+    """Whether the right side of a ``tcp dport`` match holds ``port``; None when it names a set (@name)."""
+    if isinstance(right, dict) and "set" in right:
+        right = right["set"]
+    if isinstance(right, list):
+        found = [_port_in(item, port) for item in right]
+        return True if True in found else (None if None in found else False)
+    if isinstance(right, dict) and "range" in right:
+        low, high = right["range"][:2]
+        return int(low) <= port <= int(high)
+    if isinstance(right, str) and right.startswith("@"):
+        return None
+    try:
+        return int(right) == port
+    except (TypeError, ValueError):
+        return None
+
+
+VERDICTS = ("accept", "drop", "reject", "jump", "goto")
+
+
+def nft_port_rules(text, port):
+    """The host's own nftables rules about TCP ``port`` (``nft -j list ruleset``), the table inet rtvs aside.
+
+    {rules: [{table, chain, verdict, conditional, text}], input_drop: ["inet filter input", ...]}: the rules
+    whose ``tcp dport`` (or ``th dport``) match holds the port, in the order nft lists them, and the input
+    hook chains with policy drop. ``conditional`` rules match more than the port (a source address ...).
+    """
+    items = json.loads(text).get("nftables") or []
+    rules, input_drop = [], []
+    for item in items:
+        chain = item.get("chain")
+        if chain and (chain.get("family"), chain.get("table")) != (linux_firewall.FAMILY, linux_firewall.TABLE):
+            if chain.get("hook") == "input" and chain.get("policy") == "drop":
+                input_drop.append("%s %s %s" % (chain.get("family"), chain.get("table"), chain.get("name")))
+        rule = item.get("rule")
+        if not rule or (rule.get("family"), rule.get("table")) == (linux_firewall.FAMILY, linux_firewall.TABLE):
+            continue
+        holds, others, verdict, dport = False, [], None, port
+        for expr in rule.get("expr") or []:
+            match = expr.get("match") if isinstance(expr, dict) else None
+            if match:
+                left = match.get("left") or {}
+                payload = left.get("payload") if isinstance(left, dict) else None
+                if payload and payload.get("field") == "dport" and payload.get("protocol") in ("tcp", "th") \
+                        and match.get("op") in ("==", "in"):
+                    holds = _port_in(match.get("right"), port) is not False
+                    dport = _nft_text(match.get("right"))
+                    if not holds:
+                        break
+                    continue
+                others.append("%s %s%s" % (_nft_text(left), "" if match.get("op") in ("==", "in") else
+                                           match.get("op") + " ", _nft_text(match.get("right"))))
+            elif isinstance(expr, dict):
+                for name in VERDICTS:
+                    if name in expr:
+                        verdict = name
+                        if name in ("jump", "goto"):
+                            verdict = "%s %s" % (name, (expr[name] or {}).get("target"))
+        if holds and verdict:
+            where = "%s %s %s" % (rule.get("family"), rule.get("table"), rule.get("chain"))
+            rules.append({"table": "%s %s" % (rule.get("family"), rule.get("table")), "chain": rule.get("chain"),
+                          "verdict": verdict, "conditional": bool(others),
+                          "text": "%s: %stcp dport %s %s" % (where, "".join(o + " " for o in others), dport, verdict)})
+    return {"rules": rules, "input_drop": input_drop}
+
+
+def nftables_facts(root, port, nft=None, systemctl=None):
+    """The role's table inet rtvs (linux_firewall.read_table), its unit, and the host's own rules about the port."""
+    facts = {"installed": root.exists(linux_firewall.NFT), "table": None, "unit": None, "unit_file": False,
+             "rules": [], "input_drop": [], "error": None}
+    facts["unit_file"] = root.exists(linux_firewall.UNIT_FILE)
+    if facts["unit_file"] and systemctl is not None:
+        facts["unit"] = systemctl(["is-active", linux_firewall.UNIT_NAME]) or "unknown"
+    if not facts["installed"] or nft is None:
+        return facts
+    facts["table"] = linux_firewall.read_table(nft)
+    rc, out, err = nft(["-j", "list", "ruleset"])
+    if rc != 0:
+        facts["error"] = ((err or "").strip().splitlines() or ["nft exited with %s" % rc])[0]
+        return facts
+    try:
+        facts.update(nft_port_rules(out, port))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        facts["error"] = "nft -j list ruleset printed what the doctor cannot read (%s)" % exc
+    return facts
+
+
 # ---------------------------------------------------------------- logs
 
 
@@ -378,8 +488,8 @@ def snakeoil_facts(root, config):
 
 
 def gather(root="/", service="rtvsd", config_path="/etc/rtvs/rtvsd.config.json", account="rtvssvc",
-           port=None, fqdn=None, log_lines=20, systemctl=None, can_read=None, pam_path="/etc/pam.d/rtvs"):
-    """All facts; ``port`` defaults to the configured one (else 5444)."""
+           port=None, fqdn=None, log_lines=20, systemctl=None, can_read=None, pam_path="/etc/pam.d/rtvs", nft=None):
+    """All facts; ``port`` defaults to the configured one (else 5444); ``nft(args) -> (rc, out, err)``."""
     host = Root(root)
     passwd = read_passwd(host)
     groups = read_groups(host)
@@ -402,6 +512,7 @@ def gather(root="/", service="rtvsd", config_path="/etc/rtvs/rtvsd.config.json",
         "r_installs": r_facts(host),
         "listening": listening_facts(host, port),
         "ufw": ufw_facts(host, port),
+        "nftables": nftables_facts(host, port, nft, systemctl),
         "logs": log_facts(host, config.get("log_folder") if config.get("parsed") else None, log_lines,
                           owners=log_owners(passwd, account)),
     }

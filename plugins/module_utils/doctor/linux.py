@@ -22,6 +22,7 @@ from ansible_collections.rtvs.remote.plugins.module_utils.doctor.common import (
     warn,
     WINDOWS,
 )
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_firewall
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor.windows import (
     _check_windows_firewall,
 )
@@ -350,22 +351,121 @@ def check_port_listening(facts):
     )
 
 
+def _nft_host_rules(nft, port):
+    """(blocks, limits): what the host's own nftables rules (outside the table inet rtvs) do to TCP ``port``.
+
+    A rule or an input chain's drop policy that drops every address is a block; accept rules that match more
+    than the port (a source address) in a table that drops the rest limit the port to those addresses.
+    """
+    rules = nft.get("rules") or []
+    limited = set(r["table"] for r in rules if r.get("verdict") == "accept" and r.get("conditional"))
+    accepted = set(r["table"] for r in rules if r.get("verdict") == "accept")
+    blocks = [r["text"] for r in rules if r.get("verdict") in ("drop", "reject") and not r.get("conditional")
+              and r["table"] not in limited]
+    blocks += ["%s: policy drop, and no rule of its table accepts TCP %s" % (chain, port)
+               for chain in nft.get("input_drop") or [] if " ".join(chain.split()[:2]) not in accepted]
+    limits = [r["text"] for r in rules if r.get("verdict") == "accept" and r.get("conditional")
+              and any(o.get("table") == r["table"] and o.get("verdict") in ("drop", "reject") for o in rules)]
+    return blocks, limits
+
+
+def _check_nft_table(table, nft, port, sources):
+    """The role's table inet rtvs is loaded: ok naming its sources, warn where it differs or would not survive."""
+    allowed = ", ".join(table.get("allowed") or []) or "no address"
+    if sources is not None:
+        try:
+            v4, v6 = linux_firewall.networks(sources)
+            wanted = sorted(v4 + v6)
+        except linux_firewall.SourceError as exc:
+            return warn("the table inet rtvs allows TCP %s from %s; %s" % (port, allowed, exc),
+                        "Correct rtvs_allowed_sources and run the rtvs.remote.linux_broker role again.")
+        if wanted != sorted(table.get("allowed") or []):
+            return warn(
+                "the nftables table inet rtvs allows TCP %s from %s, but rtvs_allowed_sources is %s"
+                % (port, allowed, ", ".join(sources) or "empty (every address)"),
+                "Run the rtvs.remote.linux_broker role again: it loads the table from rtvs_allowed_sources "
+                "(or removes it when they are empty).")
+    try:
+        marked = linux_firewall.digest(port, *linux_firewall.networks(table.get("allowed")))
+    except linux_firewall.SourceError:
+        marked = None
+    if table.get("chains") != linux_firewall.CHAINS or table.get("digest") != marked:
+        return warn(
+            "the nftables table inet rtvs allows TCP %s from %s, but was changed outside rtvs.remote or loaded for "
+            "another port (chains and rule counts %s; mark %s)"
+            % (port, allowed, ", ".join("%s: %s" % kv for kv in sorted((table.get("chains") or {}).items())),
+               table.get("digest") or "missing"),
+            "Run the rtvs.remote.linux_broker role again to load the table it writes (/etc/rtvs/firewall.nft).")
+    unit = nft.get("unit") if nft.get("unit_file") else "not installed"
+    if unit != "active":
+        return warn(
+            "the nftables table inet rtvs allows TCP %s from %s, but %s is %s, so a reboot or a restart of "
+            "nftables.service loses the table and the port is open to every address"
+            % (port, allowed, linux_firewall.UNIT_NAME, unit or "unknown"),
+            "Run systemctl enable --now %s, or run the rtvs.remote.linux_broker role again."
+            % linux_firewall.UNIT_NAME)
+    blocks, _limits = _nft_host_rules(nft, port)
+    if blocks:
+        return fail(
+            "the nftables table inet rtvs allows TCP %s from %s, but the host's own rules drop it for every "
+            "address: %s" % (port, allowed, _lines(blocks, 3)),
+            "Accept TCP %s from the client networks in those tables too (a drop in any table wins), e.g. "
+            "nft insert rule <family> <table> <chain> tcp dport %s accept." % (port, port))
+    return ok("nftables table inet rtvs (%s active) allows TCP %s only from %s and loopback; other addresses "
+              "get a TCP reset" % (linux_firewall.UNIT_NAME, port, allowed))
+
+
 def check_firewall(facts):
+    """ufw when active; else the role's nftables table inet rtvs; else the host's own nftables rules about the
+    port; else nothing limits the port (a warning when rtvs_allowed_sources asks for a limit)."""
     if facts.get("platform") == WINDOWS:
         return _check_windows_firewall(facts)
     ufw = _broker(facts, "ufw")
     if ufw is None:
         return _missing(facts) or skip("firewall facts missing")
-    if not ufw.get("installed"):
-        return ok("ufw not installed; no host firewall rules read")
-    if not ufw.get("enabled"):
-        return ok("ufw installed but inactive")
-    if ufw.get("port_allowed"):
-        return ok("ufw allows TCP %s: %s" % (ufw.get("port"), ufw.get("rule") or "default incoming policy"))
-    return fail(
-        "ufw blocks TCP %s: %s" % (ufw.get("port"), ufw.get("rule") or "default incoming policy %s" % ufw.get("default_input")),
-        "Allow it: ufw allow proto tcp to any port %s (from the client networks only)." % ufw.get("port"),
-    )
+    port = ufw.get("port") or _port(facts)
+    if ufw.get("enabled"):
+        if ufw.get("port_allowed"):
+            return ok("ufw allows TCP %s: %s" % (port, ufw.get("rule") or "default incoming policy"))
+        return fail(
+            "ufw blocks TCP %s: %s" % (port, ufw.get("rule") or "default incoming policy %s" % ufw.get("default_input")),
+            "Allow it: ufw allow proto tcp to any port %s (from the client networks only)." % port,
+        )
+    sources = _opt(facts, "allowed_sources")
+    nft = _broker(facts, "nftables") or {}
+    table = nft.get("table") or {}
+    if table.get("present"):
+        return _check_nft_table(table, nft, port, sources)
+    seen = ["ufw installed but inactive" if ufw.get("installed") else "ufw not installed"]
+    if not nft.get("installed"):
+        seen.append("nftables (the nft command) not installed")
+    elif table.get("present") is None and (table.get("error") or nft.get("error")):
+        seen.append("nft could not be read: %s" % (table.get("error") or nft.get("error")))
+    elif nft.get("error"):
+        seen.append("no table inet rtvs; the ruleset could not be read: %s" % nft["error"])
+    else:
+        seen.append("no nftables table inet rtvs")
+    blocks, limits = _nft_host_rules(nft, port)
+    if blocks:
+        return fail(
+            "the host's own nftables rules drop TCP %s for every address (%s): %s" % (port, "; ".join(seen), _lines(blocks, 3)),
+            "Accept TCP %s from the client networks in that table (a drop in any table wins), e.g. nft insert rule "
+            "<family> <table> <chain> ip saddr <client network> tcp dport %s accept, or let the "
+            "rtvs.remote.linux_broker role limit the port (rtvs_allowed_sources)." % (port, port))
+    if limits:
+        return ok("the host's own nftables rules limit TCP %s (%s): %s" % (port, "; ".join(seen), _lines(limits, 3)))
+    try:
+        limited = bool(sources) and not linux_firewall.open_to_all(sources)
+    except linux_firewall.SourceError:
+        limited = bool(sources)
+    if limited:
+        return warn(
+            "rtvs_allowed_sources is %s, but nothing on the host limits TCP %s (%s; no nftables or ufw rule "
+            "about the port read), so every address reaches the broker" % (", ".join(sources), port, "; ".join(seen)),
+            "Run the rtvs.remote.linux_broker role with rtvs_linux_firewall_backend: nftables (apt-get install "
+            "nftables first) or ufw (installed and enabled, SSH allowed first), or limit the port in the network's "
+            "own firewall.")
+    return ok("no host firewall limits TCP %s (%s)" % (port, "; ".join(seen)))
 
 
 def check_broker_log(facts):
