@@ -139,8 +139,9 @@ class ActionModule(ActionBase):
 
     def _entry(self, entry, spec, args, check, no_log, what):
         """Run a module's own code here (validated as the module validates it); fail the task as it would."""
-        # an option given as null is left out, as `default(omit)` leaves it out of a task
-        params, secrets = _validated(spec, dict((k, v) for k, v in args.items() if v is not None))
+        # an option given as null or empty is left out, as `default(omit, true)` leaves it out of a task (before
+        # ansible-core 2.19 a template giving null renders as an empty string)
+        params, secrets = _validated(spec, dict((k, v) for k, v in args.items() if v is not None and v != ""))
         no_log.update(secrets)
         outcome = module_runner.outcome(entry, params, check_mode=check, diff=bool(self._task.diff))
         if outcome.get("failed"):

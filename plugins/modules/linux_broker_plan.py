@@ -70,7 +70,7 @@ options:
         description: Owner of O(controller.host_dir) when it is made.
         type: str
       internal_ca:
-        description: Options of M(rtvs.remote.internal_ca), or null when the internal CA is not the source.
+        description: Options of M(rtvs.remote.internal_ca), or empty when the internal CA is not the source.
         type: dict
       certificate:
         description: Options of M(rtvs.remote.broker_certificate) (with the internal CA, its issuer is filled in).

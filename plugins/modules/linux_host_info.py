@@ -97,7 +97,7 @@ options:
         C(certificate_source), C(allowed_sources), C(config) (C(path), C(owner), C(group), C(mode), C(settings),
         C(r) (C(autodetect), C(interpreter_name), C(base_path)), C(overrides))."
       - With C(config), rtvs.remote.broker_config's own check mode runs here on the settings the plan derives
-        (RV(plan.config.settings)), so a configuration that would not change needs no broker_config call;
+        (C(plan.config.settings)), so a configuration that would not change needs no broker_config call;
         RV(state.config) says whether it would change and why (never the file's content).
       - Without a pinned version, R not installed and the distribution as source, C(apt-cache policy r-base-core)
         is asked for the candidate version (read-only).
