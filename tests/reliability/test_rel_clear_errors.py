@@ -74,7 +74,7 @@ def test_pfx_existing_file_with_deeply_nested_asn1_is_refused(playbook, tmp_path
         "pfx_path": str(tmp_path / "broker.pfx"), "pfx_certificate_path": str(tmp_path / "c.pem"),
         "pfx_privatekey_path": str(tmp_path / "k.pem"), "pfx_group": "root"},
         args=rel_support.secrets_file(tmp_path / "s.json", pfx_password="Deep-Asn1-Pfx-4411"))
-    _refused(result, "is not a PKCS#12 (PFX) file: its ASN.1 is nested too deeply")
+    _refused(result, "is not a PKCS#12 (PFX) file: ASN.1 nested more than 64 levels deep")
     assert "set force: true to replace it" in result.output, result
     assert snapshot([str(tmp_path / "broker.pfx")]) == before
 
