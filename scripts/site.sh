@@ -49,7 +49,9 @@ print(inv["all"]["children"]["rtvs_linux"]["hosts"][sys.argv[2]]["ansible_host"]
 umask 077
 [ -s "$SITE/pfx_password" ] || openssl rand -base64 24 > "$SITE/pfx_password"
 [ -s "$SITE/rtvs-demo.password" ] || openssl rand -base64 12 > "$SITE/rtvs-demo.password"
-HASH=$(openssl passwd -6 -stdin < "$SITE/rtvs-demo.password")
+# hashed once: a new salt on every run would make the role update the account on every run
+[ -s "$SITE/rtvs-demo.hash" ] || openssl passwd -6 -stdin < "$SITE/rtvs-demo.password" > "$SITE/rtvs-demo.hash"
+HASH=$(cat "$SITE/rtvs-demo.hash")
 python3 - "$SITE/vars.yml" "$ADDRESS" "$HASH" "$SITE" <<'PY'
 import sys, yaml
 path, address, password_hash, site = sys.argv[1:]
