@@ -95,7 +95,7 @@ options:
         type: dict
         required: true
       certificate_password:
-        description: The PFX password, for the configuration check on the host. Never logged or returned.
+        description: The PFX password, for the configuration check on the host. Marked no_log; never logged or returned.
         type: str
   health:
     description: Where the broker is probed (as the role's health check probes it); omit to leave the probe out.

@@ -88,3 +88,29 @@ def snapshot(paths):
         except FileNotFoundError:
             result[path] = None
     return result
+
+
+def windows_controller_playbook(*report_lines):
+    """A play running the windows_broker role's controller step (certificate_controller.yml) on localhost; with
+    ``report_lines`` (``name={{ expression }}``) it then writes them to ``report_path``, also in check mode."""
+    text = """\
+- name: Controller side of the windows_broker certificate step
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run certificate_controller.yml from the role
+      ansible.builtin.include_role:
+        name: rtvs.remote.windows_broker
+        tasks_from: certificate_controller.yml
+"""
+    if not report_lines:
+        return text
+    return text + """
+    - name: Report what the role did
+      ansible.builtin.copy:
+        dest: "{{ report_path }}"
+        mode: "0600"
+        content: |
+%s
+      check_mode: false
+""" % "\n".join("          " + line for line in report_lines)

@@ -8,18 +8,9 @@ import subprocess
 
 import pytest
 
-from conftest import run_playbook
+from conftest import run_playbook, windows_controller_playbook
 
-PLAYBOOK = """\
-- name: Controller side of the windows_broker certificate step
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Run certificate_controller.yml from the role
-      ansible.builtin.include_role:
-        name: rtvs.remote.windows_broker
-        tasks_from: certificate_controller.yml
-"""
+PLAYBOOK = windows_controller_playbook()
 
 
 @pytest.fixture

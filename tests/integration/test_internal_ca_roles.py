@@ -9,29 +9,14 @@ import subprocess
 
 from cryptography import x509
 
-from conftest import run_playbook, snapshot
+from conftest import run_playbook, snapshot, windows_controller_playbook
 
-PLAYBOOK = """\
-- name: Controller side of the windows_broker certificate step with the internal CA
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Run certificate_controller.yml from the role
-      ansible.builtin.include_role:
-        name: rtvs.remote.windows_broker
-        tasks_from: certificate_controller.yml
-
-    - name: Report what the role computed
-      ansible.builtin.copy:
-        dest: "{{ report_path }}"
-        mode: "0600"
-        content: |
-          thumbprint={{ windows_broker_thumbprint }}
-          ca_changed={{ windows_broker_internal_ca is changed }}
-          cert_changed={{ windows_broker_controller_cert is changed }}
-          pfx_changed={{ windows_broker_controller_pfx is changed }}
-      check_mode: false
-"""
+PLAYBOOK = windows_controller_playbook(
+    'thumbprint={{ windows_broker_thumbprint }}',
+    'ca_changed={{ windows_broker_internal_ca is changed }}',
+    'cert_changed={{ windows_broker_controller_cert is changed }}',
+    'pfx_changed={{ windows_broker_controller_pfx is changed }}',
+)
 FQDN = "ws1.rtvs.test"
 
 

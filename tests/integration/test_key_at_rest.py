@@ -15,32 +15,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from conftest import run_playbook, snapshot
+from conftest import run_playbook, snapshot, windows_controller_playbook
 
 PFX_PASSWORD = "Pfx-Test-Secret-6b2f0a"
 PASSPHRASE = "Key-At-Rest-\u20ac-'\"$%-91c3"
 FQDN = "rserver.example.test"
 
-PLAYBOOK = """\
-- name: Controller side of the windows_broker certificate step
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Run certificate_controller.yml from the role
-      ansible.builtin.include_role:
-        name: rtvs.remote.windows_broker
-        tasks_from: certificate_controller.yml
-
-    - name: Report what the role did
-      ansible.builtin.copy:
-        dest: "{{ report_path }}"
-        mode: "0600"
-        content: |
-          cert_changed={{ windows_broker_controller_cert is changed }}
-          pfx_changed={{ windows_broker_controller_pfx is changed }}
-          reasons={{ windows_broker_controller_cert.reasons | default([]) | join('; ') }}
-      check_mode: false
-"""
+PLAYBOOK = windows_controller_playbook(
+    'cert_changed={{ windows_broker_controller_cert is changed }}',
+    'pfx_changed={{ windows_broker_controller_pfx is changed }}',
+    "reasons={{ windows_broker_controller_cert.reasons | default([]) | join('; ') }}",
+)
 
 
 @pytest.fixture

@@ -13,33 +13,18 @@ import subprocess
 
 import pytest
 
-from conftest import run_playbook, snapshot
+from conftest import run_playbook, snapshot, windows_controller_playbook
 
 PASSWORD = "Pfx-Test-Secret-8c1e4d"
 FQDN = "rserver.example.test"
 
-PLAYBOOK = """\
-- name: Controller side of the windows_broker certificate step
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Run certificate_controller.yml from the role
-      ansible.builtin.include_role:
-        name: rtvs.remote.windows_broker
-        tasks_from: certificate_controller.yml
-
-    - name: Report what the role computed
-      ansible.builtin.copy:
-        dest: "{{ report_path }}"
-        mode: "0600"
-        content: |
-          thumbprint={{ windows_broker_thumbprint }}
-          cert_changed={{ windows_broker_controller_cert is changed }}
-          pfx_changed={{ windows_broker_controller_pfx is changed }}
-          subject={{ windows_broker_subject }}
-          chain={{ windows_broker_chain | length }}
-      check_mode: false
-"""
+PLAYBOOK = windows_controller_playbook(
+    'thumbprint={{ windows_broker_thumbprint }}',
+    'cert_changed={{ windows_broker_controller_cert is changed }}',
+    'pfx_changed={{ windows_broker_controller_pfx is changed }}',
+    'subject={{ windows_broker_subject }}',
+    'chain={{ windows_broker_chain | length }}',
+)
 
 
 def openssl(*args, stdin=None):
