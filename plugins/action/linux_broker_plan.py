@@ -22,12 +22,13 @@ import json
 import os
 import tempfile
 
+import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_inputs, linux_plan
 from ansible_collections.rtvs.remote.plugins.modules.broker_certificate import ENTRY as CERTIFICATE
 from ansible_collections.rtvs.remote.plugins.modules.internal_ca import ENTRY as INTERNAL_CA
 from ansible_collections.rtvs.remote.plugins.modules.pfx import ENTRY as PFX
@@ -37,19 +38,20 @@ HOST_MODULE = "rtvs.remote.linux_host_info"
 
 SPEC = dict(
     argument_spec=dict(
-        input_errors=dict(type="list", elements="str", default=[]),
+        check_role_inputs=dict(type="bool", default=False),
+        inputs_only=dict(type="bool", default=False),
         selected=dict(type="dict", default={}, options=dict(
             certificate=dict(type="bool", default=True),
             health=dict(type="bool", default=True),
         )),
-        controller=dict(type="dict", required=True, options=dict(
+        controller=dict(type="dict", options=dict(
             host_dir=dict(type="path", required=True),
             owner=dict(type="str"),
             internal_ca=dict(type="dict", no_log=False),
             certificate=dict(type="dict", required=True, no_log=False),
             pfx=dict(type="dict", required=True, no_log=False),
         )),
-        host=dict(type="dict", required=True, options=dict(
+        host=dict(type="dict", options=dict(
             users=dict(type="list", elements="dict", default=[]),
             desired=dict(type="dict", required=True, no_log=False),
             certificate_password=dict(type="str", no_log=True),
@@ -62,7 +64,10 @@ SPEC = dict(
             timeout=dict(type="float", default=5.0),
         )),
     ),
+    required_if=[("inputs_only", False, ("controller", "host"))],
 )
+# The role whose variables check_role_inputs reads: its argument spec's entry point
+ROLE_ENTRY_POINT = "main"
 
 
 class PlanFailed(Exception):
@@ -80,6 +85,18 @@ def _plain(value):
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):
         return copy.deepcopy(value)
+
+
+def _role_options(role_path):
+    """The options of the role's argument spec (meta/argument_specs.yml, entry point main), read with the C loader."""
+    path = os.path.join(role_path or "", "meta", "argument_specs.yml")
+    try:
+        with open(path, "rb") as handle:
+            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlanFailed(dict(failed=True, msg="check_role_inputs needs the role's meta/argument_specs.yml (run the "
+                                              "task from rtvs.remote.linux_broker): %s" % exc))
+    return ((data or {}).get("argument_specs") or {}).get(ROLE_ENTRY_POINT, {}).get("options") or {}
 
 
 def _validated(spec, args):
@@ -121,14 +138,27 @@ class ActionModule(ActionBase):
         no_log = set()
         try:
             params, no_log = _validated(SPEC, _plain(self._task.args))
-            if params["input_errors"]:
-                # the role's input checks (tasks/plan.yml), every broken input named, before anything is done
-                raise PlanFailed(dict(failed=True, msg=" ".join(params["input_errors"])))
+            if params["check_role_inputs"]:
+                # the role's argument spec and input rules, every broken input named, before anything is done
+                errors = self._role_input_problems(task_vars or {}, no_log)
+                if errors:
+                    raise PlanFailed(dict(failed=True, msg=" ".join(errors)))
+            if params["inputs_only"]:
+                return remove_values(dict(result, changed=False, msg="The role's inputs are valid."), no_log)
             check = self._check_mode()
             result.update(self._plan(params, check, task_vars, no_log))
         except PlanFailed as exc:
             result.update(exc.result)
         return remove_values(result, no_log)
+
+    def _role_input_problems(self, task_vars, no_log):
+        """The role's variables as the play resolves them, checked by module_utils/host/linux_inputs.py."""
+        options = _role_options(task_vars.get("role_path"))
+        names = [name for name in task_vars if isinstance(name, str) and name.startswith("rtvs_")]
+        values = dict((name, _plain(self._templar.template(task_vars[name]))) for name in options if name in task_vars)
+        errors, secrets = linux_inputs.problems(options, values, names)
+        no_log.update(secrets)
+        return errors
 
     def _check_mode(self):
         if self._task.check_mode is not None:

@@ -1,12 +1,16 @@
 """plugins/action/linux_broker_plan.py: the role's one plan task - inputs, controller part, one host call, probe."""
 import copy
+import json
+import os
 
 import pytest
+import yaml
 
 from ansible_collections.rtvs.remote.plugins.action import linux_broker_plan as plan_action
 from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 
 SECRET = "Plan-5ecret-Pfx!"
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "linux_broker")
 
 
 class Obj:
@@ -32,7 +36,6 @@ def _plan(todo=None, errors=(), warnings=()):
 
 def _args(tmp_path, **changes):
     args = {
-        "input_errors": [],
         "selected": {"certificate": True, "health": True},
         "controller": {
             "host_dir": str(tmp_path / "pki" / "h1"), "owner": None, "internal_ca": None,
@@ -67,7 +70,8 @@ def _action(args, host_result, check_mode=False, probe=None):
         Obj(args=args, check_mode=check_mode, diff=False, async_val=0, environment=[{}],
             action="rtvs.remote.linux_broker_plan"),
         Obj(transport="ssh", _load_name="ansible.builtin.ssh", has_native_async=False, _shell=Obj(tmpdir=None)),
-        Obj(become=True, check_mode=check_mode), loader=None, templar=None, shared_loader_obj=None)
+        Obj(become=True, check_mode=check_mode), loader=None, templar=Obj(template=lambda value: value),
+        shared_loader_obj=None)
     action.module_calls = []
     action.probes = []
 
@@ -85,13 +89,54 @@ def _action(args, host_result, check_mode=False, probe=None):
     return action
 
 
-def test_input_errors_fail_before_the_controller_or_the_host_is_touched(tmp_path, entries):
-    args = _args(tmp_path, input_errors=["rtvs_port must be 1-65535 (now 0).", "rtvs_users entries without ..."])
+def _role_vars(**changes):
+    """The role's variables as a play resolves them: its defaults, a good password, ``changes`` over them."""
+    with open(os.path.join(ROLE, "defaults", "main.yml")) as handle:
+        found = yaml.safe_load(handle)
+    found.update(rtvs_fqdn="h1.example.test", rtvs_linux_controller_dir="/nonexistent/pki",
+                 rtvs_linux_controller_owner="root", rtvs_linux_certificate_name="h1.example.test",
+                 rtvs_linux_health_address="192.0.2.1", rtvs_pfx_password=SECRET, role_path=ROLE,
+                 inventory_hostname="h1", rtvs_daemon_install=False)
+    found.update(changes)
+    return found
+
+
+def test_role_inputs_fail_before_the_controller_or_the_host_is_touched(tmp_path, entries):
+    args = _args(tmp_path, check_role_inputs=True)
     action = _action(args, {"plan": _plan()})
-    result = action.run(task_vars={})
-    assert result["failed"] and result["msg"] == "rtvs_port must be 1-65535 (now 0). rtvs_users entries without ..."
+    result = action.run(task_vars=_role_vars(rtvs_port=0, rtvs_prot=5444, rtvs_users=[{"name": "ann"}]))
+    assert result["failed"]
+    assert result["msg"].startswith("Unknown variable: rtvs_prot (did you mean rtvs_port?). ")
+    assert "rtvs_port must be 1-65535 (now 0)." in result["msg"]
+    assert "rtvs_users entries without a crypt(3) password_hash (like $6$...): ann." in result["msg"]
     assert action.module_calls == [] and entries["certificate"].calls == [] and entries["pfx"].calls == []
     assert not (tmp_path / "pki").exists()
+
+
+def test_role_inputs_are_checked_against_the_argument_spec_too(tmp_path, entries):
+    action = _action(_args(tmp_path, check_role_inputs=True), {"plan": _plan()})
+    result = action.run(task_vars=_role_vars(rtvs_linux_firewall_backend="iptables"))
+    assert result["failed"]
+    assert result["msg"].startswith("Validation of the role's variables against meta/argument_specs.yml failed: ")
+    assert "rtvs_linux_firewall_backend" in result["msg"] and "iptables" in result["msg"]
+    assert action.module_calls == []
+
+
+def test_inputs_only_checks_without_controller_or_host(entries):
+    action = _action({"check_role_inputs": True, "inputs_only": True}, {"plan": _plan()})
+    result = action.run(task_vars=_role_vars())
+    assert not result.get("failed") and result["changed"] is False, result
+    assert action.module_calls == [] and entries["certificate"].calls == []
+    bad = action.run(task_vars=_role_vars(rtvs_pfx_password="Ab1-sec"))
+    assert bad["failed"] and "at least 8 characters" in bad["msg"]
+    # the password is a no_log option of the role's spec: never echoed, even inside a message
+    assert "Ab1-sec" not in json.dumps(bad)
+
+
+def test_without_inputs_only_the_controller_and_host_options_are_required(entries):
+    action = _action({"check_role_inputs": False}, {"plan": _plan()})
+    result = action.run(task_vars={})
+    assert result["failed"] and "controller" in result["msg"] and "host" in result["msg"]
 
 
 def test_converged_host_one_module_call_the_pfx_checksum_in_desired_and_a_probe(tmp_path, entries):
