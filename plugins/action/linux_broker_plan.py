@@ -28,7 +28,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_inputs, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_inputs, linux_plan, linux_role
 from ansible_collections.rtvs.remote.plugins.modules.broker_certificate import ENTRY as CERTIFICATE
 from ansible_collections.rtvs.remote.plugins.modules.internal_ca import ENTRY as INTERNAL_CA
 from ansible_collections.rtvs.remote.plugins.modules.pfx import ENTRY as PFX
@@ -38,7 +38,7 @@ HOST_MODULE = "rtvs.remote.linux_host_info"
 
 SPEC = dict(
     argument_spec=dict(
-        check_role_inputs=dict(type="bool", default=False),
+        from_role=dict(type="bool", default=False),
         inputs_only=dict(type="bool", default=False),
         selected=dict(type="dict", default={}, options=dict(
             certificate=dict(type="bool", default=True),
@@ -64,9 +64,10 @@ SPEC = dict(
             timeout=dict(type="float", default=5.0),
         )),
     ),
-    required_if=[("inputs_only", False, ("controller", "host"))],
+    mutually_exclusive=[("from_role", "controller"), ("from_role", "host"), ("from_role", "health"),
+                        ("from_role", "selected")],
 )
-# The role whose variables check_role_inputs reads: its argument spec's entry point
+# The role whose variables from_role reads: its argument spec's entry point
 ROLE_ENTRY_POINT = "main"
 
 
@@ -94,7 +95,7 @@ def _role_options(role_path):
         with open(path, "rb") as handle:
             data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
-        raise PlanFailed(dict(failed=True, msg="check_role_inputs needs the role's meta/argument_specs.yml (run the "
+        raise PlanFailed(dict(failed=True, msg="from_role needs the role's meta/argument_specs.yml (run the "
                                               "task from rtvs.remote.linux_broker): %s" % exc))
     return ((data or {}).get("argument_specs") or {}).get(ROLE_ENTRY_POINT, {}).get("options") or {}
 
@@ -138,27 +139,46 @@ class ActionModule(ActionBase):
         no_log = set()
         try:
             params, no_log = _validated(SPEC, _plain(self._task.args))
-            if params["check_role_inputs"]:
-                # the role's argument spec and input rules, every broken input named, before anything is done
-                errors = self._role_input_problems(task_vars or {}, no_log)
-                if errors:
-                    raise PlanFailed(dict(failed=True, msg=" ".join(errors)))
-            if params["inputs_only"]:
-                return remove_values(dict(result, changed=False, msg="The role's inputs are valid."), no_log)
             check = self._check_mode()
+            if params["from_role"]:
+                # the role's argument spec and input rules, every broken input named, before anything is done; then
+                # the options built from the same variables (module_utils/host/linux_role.py)
+                built, result["role"] = self._from_role(task_vars or {}, check, no_log)
+                if params["inputs_only"]:
+                    return remove_values(dict(result, changed=False, msg="The role's inputs are valid."), no_log)
+                params, secrets = _validated(SPEC, built)
+                no_log.update(secrets)
+            elif params["inputs_only"]:
+                raise PlanFailed(dict(failed=True, msg="inputs_only needs from_role=true (the role's variables)"))
+            elif not (params.get("controller") and params.get("host")):
+                raise PlanFailed(dict(failed=True, msg="controller and host are required unless from_role=true"))
             result.update(self._plan(params, check, task_vars, no_log))
+            if "role" in result and result.get("controller", {}).get("internal_ca"):
+                # the internal CA's root, which the health check trusts when no other CA is given
+                result["role"]["health_ca"] = result["role"]["health_ca"] or \
+                    result["controller"]["internal_ca"].get("root_certificate_path") or ""
         except PlanFailed as exc:
             result.update(exc.result)
         return remove_values(result, no_log)
 
-    def _role_input_problems(self, task_vars, no_log):
-        """The role's variables as the play resolves them, checked by module_utils/host/linux_inputs.py."""
+    def _from_role(self, task_vars, check, no_log):
+        """The role's variables as the play resolves them, checked (module_utils/host/linux_inputs.py); then this
+        task's options and the role's paths built from them (module_utils/host/linux_role.py)."""
         options = _role_options(task_vars.get("role_path"))
         names = [name for name in task_vars if isinstance(name, str) and name.startswith("rtvs_")]
         values = dict((name, _plain(self._templar.template(task_vars[name]))) for name in options if name in task_vars)
         errors, secrets = linux_inputs.problems(options, values, names)
         no_log.update(secrets)
-        return errors
+        if errors:
+            raise PlanFailed(dict(failed=True, msg=" ".join(errors)))
+        missing = [name for name in linux_role.ROLE_CONSTANTS if name not in task_vars]
+        if missing:
+            raise PlanFailed(dict(failed=True, msg="from_role needs the role's vars/main.yml (missing %s): run the task "
+                                                  "inside rtvs.remote.linux_broker" % ", ".join(missing)))
+        role = dict((name, self._templar.template(task_vars[name])) for name in linux_role.ROLE_CONSTANTS)
+        return linux_role.plan_options(
+            values, role, task_vars.get("inventory_hostname"), run_tags=task_vars.get("ansible_run_tags") or ["all"],
+            skip_tags=task_vars.get("ansible_skip_tags") or [], check_mode=check)
 
     def _check_mode(self):
         if self._task.check_mode is not None:

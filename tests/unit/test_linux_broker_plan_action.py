@@ -93,6 +93,8 @@ def _role_vars(**changes):
     """The role's variables as a play resolves them: its defaults, a good password, ``changes`` over them."""
     with open(os.path.join(ROLE, "defaults", "main.yml")) as handle:
         found = yaml.safe_load(handle)
+    with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
+        found.update((k, v) for k, v in yaml.safe_load(handle).items() if "{{" not in str(v))
     found.update(rtvs_fqdn="h1.example.test", rtvs_linux_controller_dir="/nonexistent/pki",
                  rtvs_linux_controller_owner="root", rtvs_linux_certificate_name="h1.example.test",
                  rtvs_linux_health_address="192.0.2.1", rtvs_pfx_password=SECRET, role_path=ROLE,
@@ -102,8 +104,7 @@ def _role_vars(**changes):
 
 
 def test_role_inputs_fail_before_the_controller_or_the_host_is_touched(tmp_path, entries):
-    args = _args(tmp_path, check_role_inputs=True)
-    action = _action(args, {"plan": _plan()})
+    action = _action({"from_role": True}, {"plan": _plan()})
     result = action.run(task_vars=_role_vars(rtvs_port=0, rtvs_prot=5444, rtvs_users=[{"name": "ann"}]))
     assert result["failed"]
     assert result["msg"].startswith("Unknown variable: rtvs_prot (did you mean rtvs_port?). ")
@@ -114,7 +115,7 @@ def test_role_inputs_fail_before_the_controller_or_the_host_is_touched(tmp_path,
 
 
 def test_role_inputs_are_checked_against_the_argument_spec_too(tmp_path, entries):
-    action = _action(_args(tmp_path, check_role_inputs=True), {"plan": _plan()})
+    action = _action({"from_role": True}, {"plan": _plan()})
     result = action.run(task_vars=_role_vars(rtvs_linux_firewall_backend="iptables"))
     assert result["failed"]
     assert result["msg"].startswith("Validation of the role's variables against meta/argument_specs.yml failed: ")
@@ -123,7 +124,7 @@ def test_role_inputs_are_checked_against_the_argument_spec_too(tmp_path, entries
 
 
 def test_inputs_only_checks_without_controller_or_host(entries):
-    action = _action({"check_role_inputs": True, "inputs_only": True}, {"plan": _plan()})
+    action = _action({"from_role": True, "inputs_only": True}, {"plan": _plan()})
     result = action.run(task_vars=_role_vars())
     assert not result.get("failed") and result["changed"] is False, result
     assert action.module_calls == [] and entries["certificate"].calls == []
@@ -133,10 +134,44 @@ def test_inputs_only_checks_without_controller_or_host(entries):
     assert "Ab1-sec" not in json.dumps(bad)
 
 
-def test_without_inputs_only_the_controller_and_host_options_are_required(entries):
-    action = _action({"check_role_inputs": False}, {"plan": _plan()})
+def test_without_from_role_the_controller_and_host_options_are_required(entries):
+    action = _action({}, {"plan": _plan()})
     result = action.run(task_vars={})
-    assert result["failed"] and "controller" in result["msg"] and "host" in result["msg"]
+    assert result["failed"] and "controller and host are required unless from_role=true" == result["msg"]
+    assert action.run(task_vars={})["failed"]
+    only = _action({"inputs_only": True}, {"plan": _plan()}).run(task_vars={})
+    assert only["failed"] and "inputs_only needs from_role=true" in only["msg"]
+
+
+def test_from_role_and_explicit_options_exclude_each_other(tmp_path, entries):
+    args = _args(tmp_path)
+    args["from_role"] = True
+    result = _action(args, {"plan": _plan()}).run(task_vars=_role_vars())
+    assert result["failed"] and "mutually exclusive" in result["msg"]
+
+
+def test_from_role_builds_the_options_from_the_role_variables(tmp_path, entries):
+    host = {"changed": False, "state": {}, "plan": _plan({"act": False, "probe": True})}
+    action = _action({"from_role": True}, host, probe=[])
+    result = action.run(task_vars=_role_vars(rtvs_linux_controller_dir=str(tmp_path / "pki"), rtvs_port="5445",
+                                             ansible_run_tags=["all"], ansible_skip_tags=["rtvs_health"]))
+    assert not result.get("failed"), result
+    host_dir = str(tmp_path / "pki" / "h1")
+    assert result["role"] == {"controller_host_dir": host_dir, "pfx_path": "/etc/rtvs/h1.example.test.pfx",
+                              "health_ca": ""}
+    cert = entries["certificate"].calls[0][0]
+    assert cert["path"] == host_dir + "/broker.crt" and cert["fqdn"] == "h1.example.test"
+    pfx = entries["pfx"].calls[0][0]
+    assert pfx["password"] == SECRET and pfx["expected_names"] == ["h1.example.test"]
+    (call,) = action.module_calls
+    desired = call["module_args"]["desired"]
+    assert desired["port"] == 5445 and desired["config"]["settings"]["urls"] == "https://0.0.0.0:5445"
+    assert desired["pfx"]["path"] == "/etc/rtvs/h1.example.test.pfx" and desired["service_account"] == "rtvssvc"
+    assert desired["pfx"]["checksum"] == "c" * 40
+    # rtvs_health skipped by the run's tags: no probe
+    assert action.probes == [] and result["plan"]["health"]["probed"] is False
+    # secrets never come back
+    assert SECRET not in json.dumps(result)
 
 
 def test_converged_host_one_module_call_the_pfx_checksum_in_desired_and_a_probe(tmp_path, entries):
