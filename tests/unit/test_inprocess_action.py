@@ -369,15 +369,26 @@ def test_module_path_and_action_path_map_the_same_way(raises):
 # --- the six action plugins ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["broker_certificate", "pfx", "tls_probe", "key_access", "broker_config", "internal_ca",
-                                  "broker_info"])
-def test_each_action_uses_its_module_spec_and_entry(name):
+# Each module's logic and Entry live in module_utils (plugins/action imports nothing from plugins/modules:
+# tests/unit/test_layout.py); the module and its action plugin run the same Entry with the same spec.
+LOGIC = {"broker_certificate": "tls", "pfx": "tls", "tls_probe": "tls", "internal_ca": "tls", "key_access": "host",
+         "linux_host_info": "host", "broker_config": "broker", "broker_info": "broker"}
+
+
+@pytest.mark.parametrize("name", sorted(LOGIC))
+def test_each_action_uses_its_module_spec_and_entry(name, monkeypatch):
     import importlib
     action = importlib.import_module("ansible_collections.rtvs.remote.plugins.action.%s" % name).ActionModule
+    logic = importlib.import_module("ansible_collections.rtvs.remote.plugins.module_utils.%s.%s" % (LOGIC[name], name))
     module = importlib.import_module("ansible_collections.rtvs.remote.plugins.modules.%s" % name)
     assert action.spec is getattr(argument_specs, name.upper())
-    assert action.entry is module.ENTRY
-    assert module.ENTRY.name == name
+    assert action.entry is logic.ENTRY
+    assert logic.ENTRY.name == name
+    ran = []
+    monkeypatch.setattr(module, "AnsibleModule", lambda **spec: spec)
+    monkeypatch.setattr(module_runner, "run", lambda spec, entry: ran.append((spec, entry)))
+    module.main()
+    assert ran == [(action.spec, action.entry)]
 
 
 # --- command_runner (module.run_command for entry points) ----------------------------------------------------

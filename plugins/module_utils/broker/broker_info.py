@@ -27,6 +27,7 @@ import re
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import key_access, linux_firewall
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pfx
 from ansible_collections.rtvs.remote.plugins.module_utils.host.host_readers import (
@@ -517,3 +518,34 @@ def gather(root="/", service="rtvsd", config_path="/etc/rtvs/rtvsd.config.json",
                           owners=log_owners(passwd, account)),
     }
     return facts
+
+
+class FactsRefused(Exception):
+    """An option the facts cannot be read with; the message names it and the fix."""
+
+
+def run(params, check_mode=False):
+    """The broker_info module: check the options, read the facts; return the module result (read-only, check mode
+    is the same)."""
+    del check_mode
+    if params["port"] is not None and not 1 <= params["port"] <= 65535:
+        raise FactsRefused("port %s is out of range; use the broker port, 1-65535" % params["port"])
+    if params["log_lines"] < 0:
+        raise FactsRefused("log_lines must be 0 or more")
+    facts = gather(
+        root="/",
+        service=params["service"],
+        config_path=params["config_path"],
+        account=params["account"],
+        port=params["port"],
+        fqdn=params["fqdn"],
+        log_lines=params["log_lines"],
+        systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
+        can_read=posix_can_read,
+        nft=module_runner.process_runner("nft"),
+    )
+    return dict(changed=False, facts=facts)
+
+
+# The broker_info module: its logic and refusals (module and action plugin run this).
+ENTRY = module_runner.Entry("broker_info", run, refusals=(FactsRefused,))

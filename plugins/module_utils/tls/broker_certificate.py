@@ -10,6 +10,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import (
     build_certificate,
@@ -17,8 +18,10 @@ from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import (
     certificate_names,
     certs_pem,
     common_name,
+    CRYPTOGRAPHY_IMPORT_ERROR,
     _days_left,
     generate_key,
+    HAS_CRYPTOGRAPHY,
     has_server_auth,
     _hex,
     is_self_signed,
@@ -400,3 +403,10 @@ def run(params, check_mode=False, now=None):
     else:
         fileio.apply_attributes(path, owner, group, cert_mode)
     return result
+
+
+# The broker_certificate module: its logic, refusals and library (module and action plugin run this).
+ENTRY = module_runner.Entry(
+    "broker_certificate", run, refusals=(CertError, fileio.FileError),
+    libraries=[("cryptography", HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR)],
+)

@@ -30,6 +30,7 @@ import os
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
@@ -410,3 +411,10 @@ def run(params, check_mode=False, now=None):
             fileio.atomic_write(os.path.join(folder, name), result_plan.writes[name], mode=mode,
                                 backup=name.startswith("intermediate"))
     return result
+
+
+# The internal_ca module: its logic, refusals and library (module and action plugin run this).
+ENTRY = module_runner.Entry(
+    "internal_ca", run, refusals=(CertError, fileio.FileError),
+    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+)

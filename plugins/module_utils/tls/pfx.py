@@ -28,6 +28,7 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.pfx_inspect import (  # noqa: F401  pylint: disable=unused-import
@@ -348,3 +349,10 @@ def run(params, check_mode=False):
     else:
         fileio.apply_attributes(path, owner, group, mode)
     return result
+
+
+# The pfx module: its logic, refusals and library (module and action plugin run this).
+ENTRY = module_runner.Entry(
+    "pfx", run, refusals=(PfxError, certs.CertError, fileio.FileError),
+    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+)
