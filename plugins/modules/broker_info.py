@@ -203,15 +203,12 @@ facts:
         skipped: ['/var/log/rtvs/Microsoft.R.Host.Broker_x.log: a symbolic link, not read']
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 
 
 def main():
-    module = AnsibleModule(**argument_specs.BROKER_INFO)
-    module_runner.run(module, broker_info.ENTRY)
+    module_runner.main(argument_specs.BROKER_INFO, broker_info.ENTRY)
 
 
 if __name__ == "__main__":

@@ -167,15 +167,12 @@ intermediate:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca
 
 
 def main():
-    module = AnsibleModule(**argument_specs.INTERNAL_CA)
-    module_runner.run(module, internal_ca.ENTRY)
+    module_runner.main(argument_specs.INTERNAL_CA, internal_ca.ENTRY)
 
 
 if __name__ == "__main__":

@@ -156,15 +156,12 @@ parents_fixed:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import key_access
 
 
 def main():
-    module = AnsibleModule(**argument_specs.KEY_ACCESS)
-    module_runner.run(module, key_access.ENTRY)
+    module_runner.main(argument_specs.KEY_ACCESS, key_access.ENTRY)
 
 
 if __name__ == "__main__":

@@ -238,15 +238,12 @@ state:
       sample: {pending: false, reason: null}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info
 
 
 def main():
-    module = AnsibleModule(**argument_specs.LINUX_HOST_INFO)
-    module_runner.run(module, linux_host_info.ENTRY)
+    module_runner.main(argument_specs.LINUX_HOST_INFO, linux_host_info.ENTRY)
 
 
 if __name__ == "__main__":

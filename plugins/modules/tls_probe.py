@@ -173,15 +173,12 @@ probe:
         weak_cipher: {offered: true, accepted: false, version: null, cipher: null, error: 'alert handshake failure'}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import tls_probe
 
 
 def main():
-    module = AnsibleModule(**argument_specs.TLS_PROBE)
-    module_runner.run(module, tls_probe.ENTRY)
+    module_runner.main(argument_specs.TLS_PROBE, tls_probe.ENTRY)
 
 
 if __name__ == "__main__":

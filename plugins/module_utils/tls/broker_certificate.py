@@ -17,9 +17,7 @@ from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import (
     certificate_names,
     certs_pem,
     common_name,
-    CRYPTOGRAPHY_IMPORT_ERROR,
     _days_left,
-    HAS_CRYPTOGRAPHY,
     has_server_auth,
     _hex,
     is_self_signed,
@@ -412,5 +410,5 @@ def run(params, check_mode=False, now=None):
 # The broker_certificate module: its logic, refusals and library (module and action plugin run this).
 ENTRY = module_runner.Entry(
     "broker_certificate", run, refusals=(CertError, fileio.FileError),
-    libraries=[("cryptography", HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR)],
+    libraries=["cryptography"],
 )

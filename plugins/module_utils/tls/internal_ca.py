@@ -416,5 +416,5 @@ def run(params, check_mode=False, now=None):
 # The internal_ca module: its logic, refusals and library (module and action plugin run this).
 ENTRY = module_runner.Entry(
     "internal_ca", run, refusals=(CertError, fileio.FileError),
-    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+    libraries=["cryptography"],
 )

@@ -354,5 +354,5 @@ def run(params, check_mode=False):
 # The pfx module: its logic, refusals and library (module and action plugin run this).
 ENTRY = module_runner.Entry(
     "pfx", run, refusals=(PfxError, certs.CertError, fileio.FileError),
-    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+    libraries=["cryptography"],
 )

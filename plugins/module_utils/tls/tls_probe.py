@@ -412,5 +412,5 @@ def run(params, check_mode=False):
 # The tls_probe module: its logic, refusals and library (module and action plugin run this).
 ENTRY = module_runner.Entry(
     "tls_probe", run, refusals=(ProbeRefused,),
-    libraries=[("cryptography", HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
+    libraries=["cryptography"],
 )
