@@ -19,6 +19,7 @@ def deprecation_of(old, output):
     return ("[DEPRECATION WARNING]: rtvs.remote.%s has been deprecated. Use rtvs.remote.%s, its new name"
             % (old, RENAMED[old]) in text and "version 2.0.0" in text)
 
+
 PLAY = """
 - hosts: localhost
   gather_facts: false

@@ -62,7 +62,7 @@ def test_check_run_check_run_is_changed_changed_unchanged_unchanged(tmp_path):
     written = (tmp_path / "b.key").read_bytes()
     assert keys.key_pem_encrypted(written)
     assert keys.key_matches(certs.load_certificate((tmp_path / "b.crt").read_bytes(), "path"),
-                             _opens(written, PASSPHRASE))
+                            _opens(written, PASSPHRASE))
     check2 = broker_certificate.run(_params(tmp_path), check_mode=True)
     real2 = broker_certificate.run(_params(tmp_path))
     assert not check2["changed"] and not real2["changed"] and real2["reasons"] == []

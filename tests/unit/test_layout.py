@@ -61,7 +61,7 @@ def too_long(paths, limit=MAX_LINES):
     found = []
     for path in paths:
         with open(path, encoding="utf-8") as handle:
-            count = sum(1 for _ in handle)
+            count = sum(1 for _line in handle)
         if count > limit:
             found.append((path, count))
     return found

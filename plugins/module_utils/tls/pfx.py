@@ -262,7 +262,7 @@ def run(params, check_mode=False):
     if problem:
         raise PfxError(problem)
     key = keys.load_private_key(_read_input(params["privatekey_path"], "privatekey_path"), "privatekey_path",
-                                 params.get("privatekey_passphrase"))
+                                params.get("privatekey_passphrase"))
     leaf_and_chain = certs.load_certificates(_read_input(params["certificate_path"], "certificate_path"),
                                              "certificate_path")
     cert, chain = leaf_and_chain[0], leaf_and_chain[1:]
