@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".work", "ac"))
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import issuing  # noqa: E402
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "doctor.yml")
 TABLE_LINES = (
@@ -111,7 +111,7 @@ def test_report_files_are_written_0600_only_when_asked(playbook, tmp_path, empty
 def tls_server(tmp_path):
     """A TLS 1.2 server on 127.0.0.1 with a certificate for rtvs-nowhere.invalid and 127.0.0.1 (not HTTP)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certs.build_certificate(key, "rtvs-nowhere.invalid", ["rtvs-nowhere.invalid", "127.0.0.1"])
+    cert = issuing.build_certificate(key, "rtvs-nowhere.invalid", ["rtvs-nowhere.invalid", "127.0.0.1"])
     cert_path, key_path = tmp_path / "c.pem", tmp_path / "k.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

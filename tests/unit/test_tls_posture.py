@@ -8,14 +8,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, tls_posture, tls_probe
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import issuing, tls_posture, tls_probe
 
 
 @pytest.fixture(scope="module")
 def cert_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("posture")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certs.build_certificate(key, "localhost", ["127.0.0.1"])
+    cert = issuing.build_certificate(key, "localhost", ["127.0.0.1"])
     (d / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (d / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                 serialization.NoEncryption()))
