@@ -29,6 +29,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_inputs, linux_plan, linux_role
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import controller_memo
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.broker_certificate import ENTRY as CERTIFICATE
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.internal_ca import ENTRY as INTERNAL_CA
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.pfx import ENTRY as PFX
@@ -219,6 +220,11 @@ class ActionModule(ActionBase):
         done["folder"] = {"changed": not os.path.isdir(host_dir), "path": host_dir}
         if done["folder"]["changed"] and not check:
             self._make_folder(host_dir, spec.get("owner"))
+        # an unchanged check the last run remembered (module_utils/tls/controller_memo.py): no key or PFX opened
+        remembered = controller_memo.recall(host_dir, certificate_args, pfx_args) if issuable else None
+        if remembered:
+            done["certificate"], done["pfx"] = remembered
+            return done
         if not issuable:
             # in check mode an internal CA not created yet cannot issue
             done["certificate"] = {"changed": False, "skipped": True, "skip_reason": "the internal CA is made by this run"}
@@ -231,6 +237,8 @@ class ActionModule(ActionBase):
                            "skip_reason": "the certificate is issued by this run"}
         else:
             done["pfx"] = self._entry(PFX, argument_specs.PFX, pfx_args, check, no_log, "rtvs.remote.pfx")
+            if not check:
+                controller_memo.remember(host_dir, certificate_args, pfx_args, done["certificate"], done["pfx"])
         return done
 
     @staticmethod

@@ -230,3 +230,35 @@ def test_certificate_not_selected_by_tags_leaves_the_controller_alone(tmp_path, 
 def test_a_failing_host_module_fails_the_task_naming_it(tmp_path, entries):
     result = _action(_args(tmp_path), {"failed": True, "msg": "desired: bad"}).run(task_vars={})
     assert result["failed"] and result["msg"] == "%s: desired: bad" % plan_action.HOST_MODULE
+
+
+def test_a_rerun_with_nothing_changed_opens_no_key_and_no_pfx(tmp_path, monkeypatch):
+    """The second run takes the first run's remembered check (module_utils/tls/controller_memo.py)."""
+    calls = []
+
+    def counting(entry):
+        def run(params, check_mode=False):
+            calls.append(entry.name)
+            return entry.entry_point(params, check_mode)
+        return module_runner.Entry(entry.name, run, refusals=entry.refusals, libraries=entry.libraries)
+
+    monkeypatch.setattr(plan_action, "CERTIFICATE", counting(plan_action.CERTIFICATE))
+    monkeypatch.setattr(plan_action, "PFX", counting(plan_action.PFX))
+    host_dir = tmp_path / "pki" / "h1"
+    args = _args(tmp_path)
+    args["controller"].update(host_dir=str(host_dir), owner=None)
+    args["controller"]["certificate"].update(path=str(host_dir / "b.crt"), privatekey_path=str(host_dir / "b.key"))
+    args["controller"]["pfx"].update(path=str(host_dir / "b.pfx"), certificate_path=str(host_dir / "b.crt"),
+                                     privatekey_path=str(host_dir / "b.key"))
+    host = {"changed": False, "state": {}, "plan": _plan({"act": False, "probe": True})}
+    first = _action(copy.deepcopy(args), host, probe=[]).run(task_vars={})
+    assert not first.get("failed") and first["changed"] is True, first
+    assert calls == ["broker_certificate", "pfx"]
+    second = _action(copy.deepcopy(args), host, probe=[]).run(task_vars={})
+    assert not second.get("failed") and second["changed"] is False, second
+    assert calls == ["broker_certificate", "pfx"], "the rerun opened the key or the PFX again"
+    assert second["controller"]["pfx"]["checksum"] == first["controller"]["pfx"]["checksum"]
+    assert second["controller"]["pfx"]["fingerprint_sha256"] == first["controller"]["pfx"]["fingerprint_sha256"]
+    os.chmod(str(host_dir / "b.crt"), 0o644)
+    third = _action(copy.deepcopy(args), host, probe=[]).run(task_vars={})
+    assert not third.get("failed") and calls[2:] == ["broker_certificate", "pfx"], "a changed file was trusted"
