@@ -22,12 +22,14 @@ import json
 import os
 import tempfile
 
+import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_plan
+from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_inputs, linux_plan, linux_role
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import controller_memo
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.broker_certificate import ENTRY as CERTIFICATE
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.internal_ca import ENTRY as INTERNAL_CA
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.pfx import ENTRY as PFX
@@ -37,19 +39,20 @@ HOST_MODULE = "rtvs.remote.linux_host_info"
 
 SPEC = dict(
     argument_spec=dict(
-        input_errors=dict(type="list", elements="str", default=[]),
+        from_role=dict(type="bool", default=False),
+        inputs_only=dict(type="bool", default=False),
         selected=dict(type="dict", default={}, options=dict(
             certificate=dict(type="bool", default=True),
             health=dict(type="bool", default=True),
         )),
-        controller=dict(type="dict", required=True, options=dict(
+        controller=dict(type="dict", options=dict(
             host_dir=dict(type="path", required=True),
             owner=dict(type="str"),
             internal_ca=dict(type="dict", no_log=False),
             certificate=dict(type="dict", required=True, no_log=False),
             pfx=dict(type="dict", required=True, no_log=False),
         )),
-        host=dict(type="dict", required=True, options=dict(
+        host=dict(type="dict", options=dict(
             users=dict(type="list", elements="dict", default=[]),
             desired=dict(type="dict", required=True, no_log=False),
             certificate_password=dict(type="str", no_log=True),
@@ -62,7 +65,11 @@ SPEC = dict(
             timeout=dict(type="float", default=5.0),
         )),
     ),
+    mutually_exclusive=[("from_role", "controller"), ("from_role", "host"), ("from_role", "health"),
+                        ("from_role", "selected")],
 )
+# The role whose variables from_role reads: its argument spec's entry point
+ROLE_ENTRY_POINT = "main"
 
 
 class PlanFailed(Exception):
@@ -80,6 +87,18 @@ def _plain(value):
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):
         return copy.deepcopy(value)
+
+
+def _role_options(role_path):
+    """The options of the role's argument spec (meta/argument_specs.yml, entry point main), read with the C loader."""
+    path = os.path.join(role_path or "", "meta", "argument_specs.yml")
+    try:
+        with open(path, "rb") as handle:
+            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlanFailed(dict(failed=True, msg="from_role needs the role's meta/argument_specs.yml (run the "
+                                              "task from rtvs.remote.linux_broker): %s" % exc))
+    return ((data or {}).get("argument_specs") or {}).get(ROLE_ENTRY_POINT, {}).get("options") or {}
 
 
 def _validated(spec, args):
@@ -121,14 +140,46 @@ class ActionModule(ActionBase):
         no_log = set()
         try:
             params, no_log = _validated(SPEC, _plain(self._task.args))
-            if params["input_errors"]:
-                # the role's input checks (tasks/plan.yml), every broken input named, before anything is done
-                raise PlanFailed(dict(failed=True, msg=" ".join(params["input_errors"])))
             check = self._check_mode()
+            if params["from_role"]:
+                # the role's argument spec and input rules, every broken input named, before anything is done; then
+                # the options built from the same variables (module_utils/host/linux_role.py)
+                built, result["role"] = self._from_role(task_vars or {}, check, no_log)
+                if params["inputs_only"]:
+                    return remove_values(dict(result, changed=False, msg="The role's inputs are valid."), no_log)
+                params, secrets = _validated(SPEC, built)
+                no_log.update(secrets)
+            elif params["inputs_only"]:
+                raise PlanFailed(dict(failed=True, msg="inputs_only needs from_role=true (the role's variables)"))
+            elif not (params.get("controller") and params.get("host")):
+                raise PlanFailed(dict(failed=True, msg="controller and host are required unless from_role=true"))
             result.update(self._plan(params, check, task_vars, no_log))
+            if "role" in result and result.get("controller", {}).get("internal_ca"):
+                # the internal CA's root, which the health check trusts when no other CA is given
+                result["role"]["health_ca"] = result["role"]["health_ca"] or \
+                    result["controller"]["internal_ca"].get("root_certificate_path") or ""
         except PlanFailed as exc:
             result.update(exc.result)
         return remove_values(result, no_log)
+
+    def _from_role(self, task_vars, check, no_log):
+        """The role's variables as the play resolves them, checked (module_utils/host/linux_inputs.py); then this
+        task's options and the role's paths built from them (module_utils/host/linux_role.py)."""
+        options = _role_options(task_vars.get("role_path"))
+        names = [name for name in task_vars if isinstance(name, str) and name.startswith("rtvs_")]
+        values = dict((name, _plain(self._templar.template(task_vars[name]))) for name in options if name in task_vars)
+        errors, secrets = linux_inputs.problems(options, values, names)
+        no_log.update(secrets)
+        if errors:
+            raise PlanFailed(dict(failed=True, msg=" ".join(errors)))
+        missing = [name for name in linux_role.ROLE_CONSTANTS if name not in task_vars]
+        if missing:
+            raise PlanFailed(dict(failed=True, msg="from_role needs the role's vars/main.yml (missing %s): run the task "
+                                                  "inside rtvs.remote.linux_broker" % ", ".join(missing)))
+        role = dict((name, self._templar.template(task_vars[name])) for name in linux_role.ROLE_CONSTANTS)
+        return linux_role.plan_options(
+            values, role, task_vars.get("inventory_hostname"), run_tags=task_vars.get("ansible_run_tags") or ["all"],
+            skip_tags=task_vars.get("ansible_skip_tags") or [], check_mode=check)
 
     def _check_mode(self):
         if self._task.check_mode is not None:
@@ -169,6 +220,11 @@ class ActionModule(ActionBase):
         done["folder"] = {"changed": not os.path.isdir(host_dir), "path": host_dir}
         if done["folder"]["changed"] and not check:
             self._make_folder(host_dir, spec.get("owner"))
+        # an unchanged check the last run remembered (module_utils/tls/controller_memo.py): no key or PFX opened
+        remembered = controller_memo.recall(host_dir, certificate_args, pfx_args) if issuable else None
+        if remembered:
+            done["certificate"], done["pfx"] = remembered
+            return done
         if not issuable:
             # in check mode an internal CA not created yet cannot issue
             done["certificate"] = {"changed": False, "skipped": True, "skip_reason": "the internal CA is made by this run"}
@@ -181,6 +237,8 @@ class ActionModule(ActionBase):
                            "skip_reason": "the certificate is issued by this run"}
         else:
             done["pfx"] = self._entry(PFX, argument_specs.PFX, pfx_args, check, no_log, "rtvs.remote.pfx")
+            if not check:
+                controller_memo.remember(host_dir, certificate_args, pfx_args, done["certificate"], done["pfx"])
         return done
 
     @staticmethod

@@ -7,9 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import difflib
-
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.rtvs.remote.plugins.module_utils.common import variables
 
 
 def _names(value, what):
@@ -22,21 +22,9 @@ def _names(value, what):
 
 
 def unknown_variables(names, known, ignore_prefixes=None, cutoff=0.8):
-    """Names not in known (nor starting with one of ignore_prefixes) -> [{name, did_you_mean}], sorted by name.
-
-    did_you_mean is the closest known name (difflib ratio >= cutoff) or '' when nothing is close.
-    """
-    names = _names(names, "names")
-    known = set(_names(known, "known"))
-    prefixes = tuple(_names(ignore_prefixes or [], "ignore_prefixes"))
-    candidates = sorted(known)
-    found = []
-    for name in sorted(set(names)):
-        if name in known or (prefixes and name.startswith(prefixes)):
-            continue
-        close = difflib.get_close_matches(name, candidates, n=1, cutoff=float(cutoff))
-        found.append({"name": name, "did_you_mean": close[0] if close else ""})
-    return found
+    """Names not in known (nor starting with one of ignore_prefixes) -> [{name, did_you_mean}], sorted by name."""
+    return variables.unknown_variables(_names(names, "names"), _names(known, "known"),
+                                       _names(ignore_prefixes or [], "ignore_prefixes"), cutoff=cutoff)
 
 
 class FilterModule(object):

@@ -15,10 +15,18 @@ description:
     controller and calls M(rtvs.remote.linux_host_info) once on the host). Each task costs the controller a worker
     process for every host even when skipped, so an idempotent rerun of the role is this task plus one skipped
     include.
-  - Fails, before anything is done, with O(input_errors) joined when the role's input checks found any.
+  - With O(check_role_inputs=true), first reads the role's variables (the options of rtvs.remote.linux_broker's
+    C(meta/argument_specs.yml), as the play resolves them), checks them with ansible-core's argument spec validator
+    and the role's input rules (the collection's C(linux_inputs) module_utils), and fails before anything is done
+    with every broken input named and its fix. The role's C(site.yml) play imports the role with
+    C(rolespec_validate=false), since this task validates the same spec.
   - On the controller, in this process, does what M(rtvs.remote.internal_ca) (one host at a time),
     M(rtvs.remote.broker_certificate) and M(rtvs.remote.pfx) do with O(controller) (their own code, their own check
     mode and diff), and makes the host's folder (mode 0700) under the controller folder.
+  - After both passed, remembers the check in the host's folder (C(.rtvs-remote-checked.json), 0600); a later run
+    with every option, file and the folder unchanged, the certificate before its renewal window and a PFX the
+    password still opens takes the remembered results instead of opening the key and the PFX again. Sources C(ca)
+    and C(internal_ca) and keys with a passphrase are always checked in full (docs/certificates.md).
   - Calls M(rtvs.remote.linux_host_info) once on the host with O(host) and the controller's PFX checksum; that
     read-only call also runs M(rtvs.remote.broker_config)'s check mode for the configuration, and returns the plan
     (the collection's C(linux_plan) module_utils).
@@ -39,11 +47,18 @@ attributes:
     support: full
     description: Reports a change only when the controller's certificate, PFX or folder changed.
 options:
-  input_errors:
-    description: The role's input errors (empty when the inputs are fine); the task fails with them joined.
-    type: list
-    elements: str
-    default: []
+  check_role_inputs:
+    description:
+      - Check the variables of the role the task runs in (its C(role_path)) against its argument spec and input rules
+        first. Secrets (no_log options of the spec) are masked in every message.
+    type: bool
+    default: false
+  inputs_only:
+    description:
+      - Stop after the input check (the role's C(tasks/preflight.yml), used by C(playbooks/rotate.yml)).
+        O(controller) and O(host) are required otherwise.
+    type: bool
+    default: false
   selected:
     description: Which optional parts the run's tags select.
     type: dict
@@ -58,9 +73,8 @@ options:
         type: bool
         default: true
   controller:
-    description: The controller's part.
+    description: The controller's part (required unless O(inputs_only=true)).
     type: dict
-    required: true
     suboptions:
       host_dir:
         description: The host's folder for its key, certificate and PFX.
@@ -81,9 +95,10 @@ options:
         type: dict
         required: true
   host:
-    description: Options of M(rtvs.remote.linux_host_info) (C(users), C(desired), C(certificate_password)).
+    description:
+      - Options of M(rtvs.remote.linux_host_info) (C(users), C(desired), C(certificate_password)); required unless
+        O(inputs_only=true).
     type: dict
-    required: true
     suboptions:
       users:
         description: As O(rtvs.remote.linux_host_info#module:users).
@@ -130,12 +145,19 @@ EXAMPLES = r"""
 # roles/linux_broker/tasks/plan.yml gives every option; register the result and look up plan.todo.<step>
 - name: Check the inputs, certificate and PFX on the controller, read the host and plan
   rtvs.remote.linux_broker_plan:
+    check_role_inputs: true
     controller: "{{ linux_broker_controller }}"
     host:
       users: "{{ rtvs_users }}"
       desired: "{{ linux_broker_desired }}"
       certificate_password: "{{ rtvs_pfx_password }}"
   register: linux_broker_host
+
+# roles/linux_broker/tasks/preflight.yml: the role's inputs alone (before playbooks/rotate.yml changes anything)
+- name: Check the role's inputs on the controller, naming every broken one
+  rtvs.remote.linux_broker_plan:
+    check_role_inputs: true
+    inputs_only: true
 """
 
 RETURN = r"""
