@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs
-from ansible_collections.rtvs.remote.plugins.modules.broker_certificate import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 
 
 class ActionModule(InProcessAction):
     spec = argument_specs.BROKER_CERTIFICATE
-    entry = ENTRY
+    entry = broker_certificate.ENTRY

@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs
-from ansible_collections.rtvs.remote.plugins.modules.broker_info import ENTRY
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 
 
 class ActionModule(InProcessAction):
     spec = argument_specs.BROKER_INFO
-    entry = ENTRY
+    entry = broker_info.ENTRY

@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs
-from ansible_collections.rtvs.remote.plugins.modules.internal_ca import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 
 
 class ActionModule(InProcessAction):
     spec = argument_specs.INTERNAL_CA
-    entry = ENTRY
+    entry = internal_ca.ENTRY

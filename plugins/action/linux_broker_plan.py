@@ -28,9 +28,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio, linux_plan
-from ansible_collections.rtvs.remote.plugins.modules.broker_certificate import ENTRY as CERTIFICATE
-from ansible_collections.rtvs.remote.plugins.modules.internal_ca import ENTRY as INTERNAL_CA
-from ansible_collections.rtvs.remote.plugins.modules.pfx import ENTRY as PFX
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.broker_certificate import ENTRY as CERTIFICATE
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.internal_ca import ENTRY as INTERNAL_CA
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.pfx import ENTRY as PFX
 
 # The read-only host module (named once here, so a rename is one line).
 HOST_MODULE = "rtvs.remote.linux_host_info"

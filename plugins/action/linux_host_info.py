@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs
-from ansible_collections.rtvs.remote.plugins.modules.linux_host_info import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 
 
 class ActionModule(InProcessAction):
     spec = argument_specs.LINUX_HOST_INFO
-    entry = ENTRY
+    entry = linux_host_info.ENTRY

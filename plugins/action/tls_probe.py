@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs
-from ansible_collections.rtvs.remote.plugins.modules.tls_probe import ENTRY
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import tls_probe
 from ansible_collections.rtvs.remote.plugins.plugin_utils.inprocess import InProcessAction
 
 
 class ActionModule(InProcessAction):
     spec = argument_specs.TLS_PROBE
-    entry = ENTRY
+    entry = tls_probe.ENTRY

@@ -252,21 +252,12 @@ privatekey_backup_file:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs
-
-ENTRY = module_runner.Entry(
-    "broker_certificate", broker_certificate.run, refusals=(certs.CertError, fileio.FileError),
-    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
-)
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate
 
 
 def main():
-    module = AnsibleModule(**argument_specs.BROKER_CERTIFICATE)
-    module_runner.run(module, ENTRY)
+    module_runner.main(argument_specs.BROKER_CERTIFICATE, broker_certificate.ENTRY)
 
 
 if __name__ == "__main__":

@@ -165,21 +165,12 @@ backup_file:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-
-ENTRY = module_runner.Entry(
-    "broker_config", broker_config.apply_file,
-    refusals=(broker_config.BrokerConfigInvalid, broker_config.BrokerConfigError, fileio.FileError),
-)
 
 
 def main():
-    module = AnsibleModule(**argument_specs.BROKER_CONFIG)
-    module_runner.run(module, ENTRY)
+    module_runner.main(argument_specs.BROKER_CONFIG, broker_config.ENTRY)
 
 
 if __name__ == "__main__":

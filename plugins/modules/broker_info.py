@@ -203,44 +203,12 @@ facts:
         skipped: ['/var/log/rtvs/Microsoft.R.Host.Broker_x.log: a symbolic link, not read']
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 
 
-class FactsRefused(Exception):
-    """An option the facts cannot be read with; the message names it and the fix."""
-
-
-def gather(params, check_mode=False):
-    """Check the options, read the facts; return the module result (read-only, check mode is the same)."""
-    del check_mode
-    if params["port"] is not None and not 1 <= params["port"] <= 65535:
-        raise FactsRefused("port %s is out of range; use the broker port, 1-65535" % params["port"])
-    if params["log_lines"] < 0:
-        raise FactsRefused("log_lines must be 0 or more")
-    facts = broker_info.gather(
-        root="/",
-        service=params["service"],
-        config_path=params["config_path"],
-        account=params["account"],
-        port=params["port"],
-        fqdn=params["fqdn"],
-        log_lines=params["log_lines"],
-        systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
-        can_read=broker_info.posix_can_read,
-        nft=module_runner.process_runner("nft"),
-    )
-    return dict(changed=False, facts=facts)
-
-
-ENTRY = module_runner.Entry("broker_info", gather, refusals=(FactsRefused,))
-
-
 def main():
-    module = AnsibleModule(**argument_specs.BROKER_INFO)
-    module_runner.run(module, ENTRY)
+    module_runner.main(argument_specs.BROKER_INFO, broker_info.ENTRY)
 
 
 if __name__ == "__main__":

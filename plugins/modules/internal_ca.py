@@ -167,21 +167,12 @@ intermediate:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, internal_ca
-
-ENTRY = module_runner.Entry(
-    "internal_ca", internal_ca.run, refusals=(certs.CertError, fileio.FileError),
-    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
-)
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca
 
 
 def main():
-    module = AnsibleModule(**argument_specs.INTERNAL_CA)
-    module_runner.run(module, ENTRY)
+    module_runner.main(argument_specs.INTERNAL_CA, internal_ca.ENTRY)
 
 
 if __name__ == "__main__":

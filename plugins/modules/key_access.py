@@ -156,19 +156,12 @@ parents_fixed:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import key_access
 
-ENTRY = module_runner.Entry(
-    "key_access", key_access.apply_key_access, refusals=(key_access.AccessError,), diff_only_when_changed=True,
-)
-
 
 def main():
-    module = AnsibleModule(**argument_specs.KEY_ACCESS)
-    module_runner.run(module, ENTRY)
+    module_runner.main(argument_specs.KEY_ACCESS, key_access.ENTRY)
 
 
 if __name__ == "__main__":

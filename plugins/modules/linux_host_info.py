@@ -238,26 +238,12 @@ state:
       sample: {pending: false, reason: null}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_host_info
 
 
-def gather(params, check_mode=False):
-    """Read the state and plan (read-only: check mode is the same)."""
-    del check_mode
-    return linux_host_info.gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
-                                  apt_cache=module_runner.command_runner("apt-cache", missing=""),
-                                  nft=module_runner.process_runner("nft"))
-
-
-ENTRY = module_runner.Entry("linux_host_info", gather, refusals=(linux_host_info.StateError,))
-
-
 def main():
-    module = AnsibleModule(**argument_specs.LINUX_HOST_INFO)
-    module_runner.run(module, ENTRY)
+    module_runner.main(argument_specs.LINUX_HOST_INFO, linux_host_info.ENTRY)
 
 
 if __name__ == "__main__":

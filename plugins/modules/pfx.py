@@ -200,21 +200,12 @@ backup_file:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pfx
-
-ENTRY = module_runner.Entry(
-    "pfx", pfx.run, refusals=(pfx.PfxError, certs.CertError, fileio.FileError),
-    libraries=[("cryptography", certs.HAS_CRYPTOGRAPHY, certs.CRYPTOGRAPHY_IMPORT_ERROR)],
-)
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import pfx
 
 
 def main():
-    module = AnsibleModule(**argument_specs.PFX)
-    module_runner.run(module, ENTRY)
+    module_runner.main(argument_specs.PFX, pfx.ENTRY)
 
 
 if __name__ == "__main__":

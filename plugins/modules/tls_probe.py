@@ -173,64 +173,12 @@ probe:
         weak_cipher: {offered: true, accepted: false, version: null, cipher: null, error: 'alert handshake failure'}
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rtvs.remote.plugins.module_utils.common import argument_specs, module_runner
-
-try:
-    from ansible_collections.rtvs.remote.plugins.module_utils.tls import tls_probe
-
-    IMPORT_ERROR = None
-except ImportError:
-    tls_probe = None
-    IMPORT_ERROR = traceback.format_exc()
-
-
-class ProbeRefused(Exception):
-    """An option the probe cannot work with; the message names it and the fix."""
-
-
-def probe(params, check_mode=False):
-    """Check the options, probe the broker; return the module result (read-only, check mode is the same)."""
-    del check_mode
-    if not 1 <= params["port"] <= 65535:
-        raise ProbeRefused("port %s is out of range; use the broker port, 1-65535 (default 5444)" % params["port"])
-    if params["ca_file"]:
-        try:
-            with open(params["ca_file"], "rb") as handle:
-                holds_pem = b"-----BEGIN CERTIFICATE-----" in handle.read()
-        except (IOError, OSError) as exc:
-            raise ProbeRefused("ca_file %s cannot be read (%s); point ca_file at a readable PEM file" % (params["ca_file"], exc))
-        if not holds_pem:
-            raise ProbeRefused("ca_file %s holds no PEM certificate; point ca_file at the PEM CA bundle clients trust"
-                               % params["ca_file"])
-    if params["password"] and not params["user"]:
-        raise ProbeRefused("password is given without user; set user to the account to log in with")
-    timeout = params["timeout"]
-    if not timeout > 0 or timeout == float("inf"):
-        raise ProbeRefused("timeout %s is not a positive number of seconds; use for example 5" % timeout)
-    pin = params.get("pin_sha256")
-    if pin and not tls_probe.normalize_pin(pin):
-        raise ProbeRefused("pin_sha256 is not a SHA-256 fingerprint; give the 64 hex digits (colons allowed) that "
-                           "openssl x509 -noout -fingerprint -sha256 -in <broker certificate> prints")
-    result = tls_probe.probe(
-        params["name"], params["port"], address=params["address"], ca_file=params["ca_file"],
-        timeout=timeout, user=params["user"], password=params["password"], pin_sha256=pin or None,
-    )
-    return dict(changed=False, probe=result)
-
-
-ENTRY = module_runner.Entry(
-    "tls_probe", probe, refusals=(ProbeRefused,),
-    libraries=[("cryptography", IMPORT_ERROR is None and tls_probe.HAS_CRYPTOGRAPHY, IMPORT_ERROR)],
-)
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import tls_probe
 
 
 def main():
-    module = AnsibleModule(**argument_specs.TLS_PROBE)
-    module_runner.run(module, ENTRY)
+    module_runner.main(argument_specs.TLS_PROBE, tls_probe.ENTRY)
 
 
 if __name__ == "__main__":

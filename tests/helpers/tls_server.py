@@ -19,7 +19,7 @@ import warnings
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import issuing
 
 ADDRESS = "127.0.0.1"
 
@@ -27,7 +27,7 @@ ADDRESS = "127.0.0.1"
 def certificate_files(folder, common_name, names):
     """(certificate path, key path) as strings: a new self-signed certificate for ``common_name`` and ``names``."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certs.build_certificate(key, common_name, list(names))
+    cert = issuing.build_certificate(key, common_name, list(names))
     cert_path, key_path = folder / "c.pem", folder / "k.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -1,5 +1,6 @@
 """Read-only modules are named *_info; the old names still resolve (meta/runtime.yml plugin_routing), for the
-module and for its in-process action plugin, and give the same result as the new name."""
+module and for its in-process action plugin, give the same result as the new name, and warn that they are
+deprecated (removed in 2.0.0), naming the new module; the new name does not warn."""
 import json
 import os
 import subprocess
@@ -9,6 +10,15 @@ import pytest
 
 RENAMED = {"broker_facts": "broker_info", "linux_host_state": "linux_host_info"}
 RAN_IN_PROCESS = "rtvs.remote: ran in-process"
+
+
+def deprecation_of(old, output):
+    """Whether ``output`` holds ansible-core's deprecation warning for the old name, naming the new module (the
+    text folded to single spaces: ansible-core before 2.19 wraps warnings)."""
+    text = " ".join(output.split())
+    return ("[DEPRECATION WARNING]: rtvs.remote.%s has been deprecated. Use rtvs.remote.%s, its new name"
+            % (old, RENAMED[old]) in text and "version 2.0.0" in text)
+
 
 PLAY = """
 - hosts: localhost
@@ -44,11 +54,16 @@ def test_old_name_runs_the_new_module_in_process(playbook, tmp_path, old):
     for name in (old, RENAMED[old]):
         assert "AnsiballZ_%s.py" % name not in result.output
     results = json.loads(out.read_text())
+    # ansible-core 2.19 also puts the routing's deprecation in the old name's task result
+    for deprecation in results["old"].pop("deprecations", None) or []:
+        assert "Use rtvs.remote.%s, its new name" % RENAMED[old] in deprecation["msg"]
+    assert "deprecations" not in results["new"]
     for name in ("old", "new"):
         for key in ("invocation", "changed"):
             results[name].pop(key, None)
     assert results["old"] == results["new"]
     assert results["new"] and not results["new"].get("failed")
+    assert deprecation_of(old, result.output), result
 
 
 @pytest.mark.parametrize("old", sorted(RENAMED))
@@ -62,6 +77,26 @@ def test_old_name_runs_the_new_module_on_a_host(playbook, tmp_path, old):
     assert RAN_IN_PROCESS not in result.output
     assert result.output.count("AnsiballZ_%s.py" % RENAMED[old]) >= 2, result
     assert "AnsiballZ_%s.py" % old not in result.output
+    assert deprecation_of(old, result.output), result
+
+
+NEW_ONLY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: New names only
+      rtvs.remote.%(new)s: %(args)s
+"""
+
+
+def test_the_new_names_do_not_warn(playbook, tmp_path):
+    play = tmp_path / "play.yml"
+    play.write_text("".join(NEW_ONLY % {"new": RENAMED[old], "args": ARGS[old] % {"dir": tmp_path}}
+                            for old in sorted(RENAMED)))
+    result = playbook(str(play))
+    assert result.rc == 0, result
+    assert "DEPRECATION" not in result.output, result
+    assert not any(deprecation_of(old, result.output) for old in RENAMED)
 
 
 @pytest.mark.parametrize("old", sorted(RENAMED))

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, __import__("os").path.join(__import__("os").path.dirname(__file__), "..", "..", ".work", "ac"))
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import issuing, keys  # noqa: E402
 
 PASSWORD = "probe-Secret-4411"
 
@@ -40,9 +40,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def server(tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certs.build_certificate(key, "rtvs.example.test", ["127.0.0.1"])
+    cert = issuing.build_certificate(key, "rtvs.example.test", ["127.0.0.1"])
     (d / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (d / "k.pem").write_bytes(certs.key_pem(key))
+    (d / "k.pem").write_bytes(keys.key_pem(key))
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(str(d / "c.pem"), str(d / "k.pem"))

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, NoEncryption, pkcs12
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info as bf
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, issuing
 
 PASSWORD = "Pfx-Password-9182"
 FQDN = "rtvs.example.test"
@@ -71,7 +71,7 @@ Alias=rtvsd.service
 
 def _pfx(password=PASSWORD, fqdn=FQDN, no_key=False):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certs.build_certificate(key, fqdn)
+    cert = issuing.build_certificate(key, fqdn)
     enc = BestAvailableEncryption(password.encode()) if password else NoEncryption()
     return pkcs12.serialize_key_and_certificates(b"rtvs", None if no_key else key, cert, None, enc)
 
@@ -430,7 +430,7 @@ class _Cryptography38(object):
 
 def test_certificate_summary_on_old_cryptography():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certs.build_certificate(key, FQDN, ["192.0.2.7"])
+    cert = issuing.build_certificate(key, FQDN, ["192.0.2.7"])
     modern = certs.summary(cert)
     old = certs.summary(_Cryptography38(cert))
     assert old == modern

@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs, issuing, keys
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca as ca
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
@@ -168,7 +168,7 @@ def test_openssl_enforces_the_name_constraints(made, tmp_path):
     inter_key = serialization.load_pem_private_key((folder / "intermediate.key").read_bytes(), PASS.encode())
     now = certs.utcnow()
     for name, ok in (("good.rtvs.test", True), ("evil.example.org", False)):
-        leaf = certs.build_certificate(certs.generate_key(2048), name, [], 30, inter, inter_key, now=now)
+        leaf = issuing.build_certificate(keys.generate_key(2048), name, [], 30, inter, inter_key, now=now)
         (tmp_path / "leaf.pem").write_bytes(certs.certs_pem([leaf]))
         proc = subprocess.run(
             ["openssl", "verify", "-CAfile", str(folder / "root.crt"), "-untrusted", str(folder / "intermediate.crt"),
@@ -272,7 +272,7 @@ def test_unencrypted_ca_key_refused(tmp_path):
     folder = tmp_path / "ca"
     ca.run(params(folder), now=NOW)
     key = serialization.load_pem_private_key((folder / "root.key").read_bytes(), PASS.encode())
-    (folder / "root.key").write_bytes(certs.key_pem(key))
+    (folder / "root.key").write_bytes(keys.key_pem(key))
     with pytest.raises(CertError, match="not encrypted"):
         ca.run(params(folder), now=NOW)
 

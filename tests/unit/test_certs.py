@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs, issuing, keys
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 FQDN = "rtvs.example.com"
@@ -21,12 +21,12 @@ DAY = datetime.timedelta(days=1)
 
 @pytest.fixture(scope="module")
 def key():
-    return certs.generate_key(2048)
+    return keys.generate_key(2048)
 
 
 @pytest.fixture(scope="module")
 def other_key():
-    return certs.generate_key(2048)
+    return keys.generate_key(2048)
 
 
 def make_ca(key, days=3650, ca=True, now=NOW, name="Test CA"):
@@ -97,7 +97,7 @@ def test_wanted_names_asks_for_the_idna_form_of_unicode_names():
 
 
 def test_selfsigned_certificate_has_exact_subject_sans_eku_and_validity(key):
-    cert = certs.build_certificate(key, FQDN, ["10.0.0.5", "alt.example.com", "::1"], valid_days=90, now=NOW)
+    cert = issuing.build_certificate(key, FQDN, ["10.0.0.5", "alt.example.com", "::1"], valid_days=90, now=NOW)
     assert cert.subject.rfc4514_string() == "CN=" + FQDN
     assert len(cert.subject) == 1
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -113,9 +113,9 @@ def test_selfsigned_certificate_has_exact_subject_sans_eku_and_validity(key):
 
 
 def test_ca_signed_certificate_verifies_against_the_ca_and_is_clamped_to_its_expiry(key):
-    ca_key = certs.generate_key(2048)
+    ca_key = keys.generate_key(2048)
     ca = make_ca(ca_key, days=100)
-    cert = certs.build_certificate(key, FQDN, [], valid_days=365, issuer_cert=ca, issuer_key=ca_key, now=NOW)
+    cert = issuing.build_certificate(key, FQDN, [], valid_days=365, issuer_cert=ca, issuer_key=ca_key, now=NOW)
     assert certs.signed_by(cert, ca)
     assert not certs.is_self_signed(cert)
     assert cert.issuer == ca.subject
@@ -124,11 +124,11 @@ def test_ca_signed_certificate_verifies_against_the_ca_and_is_clamped_to_its_exp
 
 def test_generate_key_refuses_weak_sizes():
     with pytest.raises(CertError, match="key_size 1024 is too weak"):
-        certs.generate_key(1024)
+        keys.generate_key(1024)
 
 
 def test_summary_fingerprints_and_windows_subject(key):
-    cert = certs.build_certificate(key, FQDN, ["10.0.0.5"], now=NOW)
+    cert = issuing.build_certificate(key, FQDN, ["10.0.0.5"], now=NOW)
     der = cert.public_bytes(serialization.Encoding.DER)
     info = certs.summary(cert)
     assert info["thumbprint_sha1"] == hashlib.sha1(der).hexdigest().upper()
@@ -154,7 +154,7 @@ def test_windows_name_orders_most_specific_first_and_quotes_specials():
 
 
 def test_no_reasons_for_a_matching_pair(key):
-    cert = certs.build_certificate(key, FQDN, ["10.0.0.5"], now=NOW)
+    cert = issuing.build_certificate(key, FQDN, ["10.0.0.5"], now=NOW)
     assert broker_certificate.regenerate_reasons(cert, key, FQDN, ["10.0.0.5"], 30, now=NOW) == []
 
 
@@ -164,7 +164,7 @@ def test_reasons_missing(key):
 
 
 def test_reasons_names_differ(key):
-    cert = certs.build_certificate(key, FQDN, ["old.example.com"], now=NOW)
+    cert = issuing.build_certificate(key, FQDN, ["old.example.com"], now=NOW)
     reasons = broker_certificate.regenerate_reasons(cert, key, FQDN, ["new.example.com"], 30, now=NOW)
     assert len(reasons) == 1 and "subject alternative names" in reasons[0] and "new.example.com" in reasons[0]
     reasons = broker_certificate.regenerate_reasons(cert, key, "other.example.com", ["old.example.com"], 30, now=NOW)
@@ -172,12 +172,12 @@ def test_reasons_names_differ(key):
 
 
 def test_reasons_key_mismatch(key, other_key):
-    cert = certs.build_certificate(other_key, FQDN, [], now=NOW)
+    cert = issuing.build_certificate(other_key, FQDN, [], now=NOW)
     assert "certificate does not match the private key" in broker_certificate.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW)
 
 
 def test_reasons_renew_window(key):
-    cert = certs.build_certificate(key, FQDN, [], valid_days=365, now=NOW)
+    cert = issuing.build_certificate(key, FQDN, [], valid_days=365, now=NOW)
     assert broker_certificate.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW + 334 * DAY) == []
     reasons = broker_certificate.regenerate_reasons(cert, key, FQDN, [], 30, now=NOW + 336 * DAY)
     assert len(reasons) == 1 and "fewer than renew_before_days (30)" in reasons[0]
@@ -186,10 +186,10 @@ def test_reasons_renew_window(key):
 
 
 def test_reasons_issuer_changes(key):
-    ca_key = certs.generate_key(2048)
+    ca_key = keys.generate_key(2048)
     ca = make_ca(ca_key)
-    selfsigned = certs.build_certificate(key, FQDN, [], now=NOW)
-    issued = certs.build_certificate(key, FQDN, [], issuer_cert=ca, issuer_key=ca_key, now=NOW)
+    selfsigned = issuing.build_certificate(key, FQDN, [], now=NOW)
+    issued = issuing.build_certificate(key, FQDN, [], issuer_cert=ca, issuer_key=ca_key, now=NOW)
     assert broker_certificate.regenerate_reasons(selfsigned, key, FQDN, [], 30, issuer_cert=ca, now=NOW) == [
         "certificate is not signed by ca_certificate_path"]
     assert broker_certificate.regenerate_reasons(issued, key, FQDN, [], 30, issuer_cert=ca, now=NOW) == []
@@ -198,7 +198,7 @@ def test_reasons_issuer_changes(key):
 
 
 def test_reasons_key_smaller_than_key_size(key):
-    cert = certs.build_certificate(key, FQDN, [], now=NOW)
+    cert = issuing.build_certificate(key, FQDN, [], now=NOW)
     assert broker_certificate.regenerate_reasons(cert, key, FQDN, [], 30, key_size=3072, now=NOW) == [
         "private key has 2048 bits, key_size wants 3072"]
 
@@ -214,7 +214,7 @@ def test_plan_issued_is_idempotent_and_reuses_the_key_when_only_names_change(key
     assert again.reasons == [] and again.key_pem is None and again.cert_pem is None
     renamed = broker_certificate.plan_issued(first.cert_pem, first.key_pem, FQDN, ["10.9.9.9"], now=NOW)
     assert renamed.key_pem is None, "the key is kept when only the certificate must change"
-    assert certs.key_matches(renamed.cert, first.key)
+    assert keys.key_matches(renamed.cert, first.key)
     assert "10.9.9.9" in certs.summary(renamed.cert)["subject_alt_names"]
 
 
@@ -222,7 +222,7 @@ def test_plan_issued_force_replaces_key_and_cert(key):
     first = broker_certificate.plan_issued(None, None, FQDN, [], now=NOW)
     forced = broker_certificate.plan_issued(first.cert_pem, first.key_pem, FQDN, [], force=True, now=NOW)
     assert forced.reasons == ["force is set"]
-    assert forced.key_pem and not certs.same_private_key(forced.key, first.key)
+    assert forced.key_pem and not keys.same_private_key(forced.key, first.key)
 
 
 def test_plan_issued_refuses_unreadable_existing_files_unless_forced():
@@ -237,10 +237,10 @@ def test_plan_issued_refuses_unreadable_existing_files_unless_forced():
 
 def test_plan_issued_replaces_a_weak_or_non_rsa_managed_key():
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    plan = broker_certificate.plan_issued(None, certs.key_pem(weak), FQDN, now=NOW)
+    plan = broker_certificate.plan_issued(None, keys.key_pem(weak), FQDN, now=NOW)
     assert plan.key.key_size == 2048 and plan.key_pem
     ec_key = ec.generate_private_key(ec.SECP256R1())
-    plan = broker_certificate.plan_issued(None, certs.key_pem(ec_key), FQDN, now=NOW)
+    plan = broker_certificate.plan_issued(None, keys.key_pem(ec_key), FQDN, now=NOW)
     assert "private key is not RSA" in plan.reasons and isinstance(plan.key, rsa.RSAPrivateKey)
 
 
@@ -255,7 +255,7 @@ def test_plan_issued_refuses_bad_settings(key_size, valid, renew, match):
 
 
 def test_plan_issued_with_ca(key):
-    ca_key = certs.generate_key(2048)
+    ca_key = keys.generate_key(2048)
     ca = make_ca(ca_key)
     plan = broker_certificate.plan_issued(None, None, FQDN, ["10.0.0.1"], ca_cert=ca, ca_key=ca_key, now=NOW)
     assert certs.signed_by(plan.cert, ca)
@@ -264,7 +264,7 @@ def test_plan_issued_with_ca(key):
 
 
 def test_ca_refusals(key, other_key):
-    ca_key = certs.generate_key(2048)
+    ca_key = keys.generate_key(2048)
     with pytest.raises(CertError, match="ca_certificate_path is not a CA certificate"):
         broker_certificate.plan_issued(None, None, FQDN, ca_cert=make_ca(ca_key, ca=False), ca_key=ca_key, now=NOW)
     with pytest.raises(CertError, match="ca_privatekey_path does not belong to ca_certificate_path"):
@@ -279,8 +279,8 @@ def test_ca_refusals(key, other_key):
 
 
 def provided_pair(key, **kwargs):
-    cert = kwargs.pop("cert", None) or certs.build_certificate(key, FQDN, kwargs.pop("sans", []), now=NOW)
-    return pem(cert), certs.key_pem(key)
+    cert = kwargs.pop("cert", None) or issuing.build_certificate(key, FQDN, kwargs.pop("sans", []), now=NOW)
+    return pem(cert), keys.key_pem(key)
 
 
 def test_plan_provided_installs_then_is_idempotent(key):
@@ -301,20 +301,20 @@ def test_plan_provided_never_regenerates_even_inside_the_renew_window(key):
 
 
 def test_plan_provided_keeps_the_chain(key):
-    ca_key = certs.generate_key(2048)
+    ca_key = keys.generate_key(2048)
     ca = make_ca(ca_key)
-    leaf = certs.build_certificate(key, FQDN, [], issuer_cert=ca, issuer_key=ca_key, now=NOW)
-    plan = broker_certificate.plan_provided(None, None, pem(leaf) + pem(ca), certs.key_pem(key), FQDN, now=NOW)
+    leaf = issuing.build_certificate(key, FQDN, [], issuer_cert=ca, issuer_key=ca_key, now=NOW)
+    plan = broker_certificate.plan_provided(None, None, pem(leaf) + pem(ca), keys.key_pem(key), FQDN, now=NOW)
     assert plan.certs == [leaf, ca]
     assert plan.cert_pem == pem(leaf) + pem(ca)
 
 
 def test_provided_wildcard_covers_one_label(key):
     cert = custom_cert(key, names=("*.example.com",), eku=False)
-    plan = broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(key), FQDN, now=NOW)
+    plan = broker_certificate.plan_provided(None, None, pem(cert), keys.key_pem(key), FQDN, now=NOW)
     assert any("X509CertificateName" in w for w in plan.warnings), "CN differs from the FQDN: the Windows lookup needs a hint"
     with pytest.raises(CertError, match="does not cover a.rtvs.example.com"):
-        broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(key), "a." + FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(cert), keys.key_pem(key), "a." + FQDN, now=NOW)
 
 
 def test_refuses_provided_cert_not_covering_fqdn_or_extra_names(key):
@@ -328,33 +328,33 @@ def test_refuses_provided_cert_not_covering_fqdn_or_extra_names(key):
 def test_refuses_provided_cert_expired_or_not_yet_valid(key):
     expired = custom_cert(key, not_before=NOW - 100 * DAY, not_after=NOW - DAY, eku=False)
     with pytest.raises(CertError, match="provided_certificate_path expired on .*renew it"):
-        broker_certificate.plan_provided(None, None, pem(expired), certs.key_pem(key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(expired), keys.key_pem(key), FQDN, now=NOW)
     future = custom_cert(key, not_before=NOW + DAY, not_after=NOW + 100 * DAY, eku=False)
     with pytest.raises(CertError, match="provided_certificate_path is not valid before .*fix the host clock"):
-        broker_certificate.plan_provided(None, None, pem(future), certs.key_pem(key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(future), keys.key_pem(key), FQDN, now=NOW)
 
 
 def test_refuses_provided_key_mismatch(key, other_key):
     cert_pem = provided_pair(key)[0]
     with pytest.raises(CertError, match="provided_privatekey_path does not belong to provided_certificate_path"):
-        broker_certificate.plan_provided(None, None, cert_pem, certs.key_pem(other_key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, cert_pem, keys.key_pem(other_key), FQDN, now=NOW)
 
 
 def test_refuses_provided_weak_or_non_rsa_key():
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     cert = custom_cert(weak, eku=False)
     with pytest.raises(CertError, match="RSA key of 1024 bits, too weak; use at least 2048"):
-        broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(weak), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(cert), keys.key_pem(weak), FQDN, now=NOW)
     ec_key = ec.generate_private_key(ec.SECP256R1())
     cert = custom_cert(ec_key, eku=False)
     with pytest.raises(CertError, match="needs RSA"):
-        broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(ec_key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(cert), keys.key_pem(ec_key), FQDN, now=NOW)
 
 
 def test_refuses_provided_cert_without_server_auth(key):
     cert = custom_cert(key, eku=True)  # clientAuth only
     with pytest.raises(CertError, match="lacks the serverAuth extended key usage"):
-        broker_certificate.plan_provided(None, None, pem(cert), certs.key_pem(key), FQDN, now=NOW)
+        broker_certificate.plan_provided(None, None, pem(cert), keys.key_pem(key), FQDN, now=NOW)
 
 
 @pytest.mark.parametrize("data,match", [
@@ -364,7 +364,7 @@ def test_refuses_provided_cert_without_server_auth(key):
 ])
 def test_refuses_malformed_certificate_pem(key, data, match):
     with pytest.raises(CertError, match="provided_certificate_content " + match):
-        broker_certificate.plan_provided(None, None, data, certs.key_pem(key), FQDN, cert_option="provided_certificate_content", now=NOW)
+        broker_certificate.plan_provided(None, None, data, keys.key_pem(key), FQDN, cert_option="provided_certificate_content", now=NOW)
 
 
 def test_refuses_malformed_or_encrypted_key_pem(key):
@@ -430,9 +430,9 @@ def test_run_writes_with_modes_then_is_unchanged(tmp_path):
 
 
 def test_run_provided_content_is_installed(tmp_path, key):
-    cert = certs.build_certificate(key, FQDN, ["192.0.2.7"])
+    cert = issuing.build_certificate(key, FQDN, ["192.0.2.7"])
     params = _params(tmp_path, source="provided", provided_certificate_content=pem(cert).decode(),
-                     provided_privatekey_content=certs.key_pem(key).decode())
+                     provided_privatekey_content=keys.key_pem(key).decode())
     result = broker_certificate.run(params)
     assert result["changed"] and (tmp_path / "b.crt").read_bytes() == pem(cert)
     assert not broker_certificate.run(params)["changed"]
@@ -446,12 +446,12 @@ def test_a_key_loaded_twice_in_one_process_is_parsed_once(monkeypatch):
     real = certs.serialization.load_pem_private_key
     monkeypatch.setattr(certs.serialization, "load_pem_private_key",
                         lambda data, password=None: calls.append(1) or real(data, password=password))
-    certs._LOADED_KEYS.clear()
-    first = certs.load_private_key(pem, "privatekey_path")
-    second = certs.load_private_key(pem, "privatekey_path", check_strength=False)
+    keys._LOADED_KEYS.clear()
+    first = keys.load_private_key(pem, "privatekey_path")
+    second = keys.load_private_key(pem, "privatekey_path", check_strength=False)
     assert first is second and len(calls) == 1
     with pytest.raises(certs.CertError):
-        certs.load_private_key(pem, "privatekey_path", passphrase="not-encrypted")  # another key: parsed again
+        keys.load_private_key(pem, "privatekey_path", passphrase="not-encrypted")  # another key: parsed again
     assert len(calls) == 2
 
 

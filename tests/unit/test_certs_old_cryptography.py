@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, issuing, keys
 
 HIDDEN = ("not_valid_before_utc", "not_valid_after_utc", "verify_directly_issued_by")
 
@@ -25,11 +25,11 @@ class OldCertificate:
 @pytest.fixture(scope="module")
 def ca_and_leaf():
     now = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-    ca_key = certs.generate_key()
-    ca = certs.build_certificate(ca_key, "ca.example.test", now=now)
-    leaf_key = certs.generate_key()
-    leaf = certs.build_certificate(leaf_key, "host.example.test", issuer_cert=ca, issuer_key=ca_key, now=now)
-    other = certs.build_certificate(certs.generate_key(), "ca.example.test", now=now)
+    ca_key = keys.generate_key()
+    ca = issuing.build_certificate(ca_key, "ca.example.test", now=now)
+    leaf_key = keys.generate_key()
+    leaf = issuing.build_certificate(leaf_key, "host.example.test", issuer_cert=ca, issuer_key=ca_key, now=now)
+    other = issuing.build_certificate(keys.generate_key(), "ca.example.test", now=now)
     return ca, leaf, other
 
 

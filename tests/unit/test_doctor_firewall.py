@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info
+from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_info_firewall
 from ansible_collections.rtvs.remote.plugins.module_utils.doctor import checks as dc
 from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_firewall as fw
 from ansible_collections.rtvs.remote.plugins.module_utils.host.host_readers import Root
@@ -57,13 +57,13 @@ def ruleset(*tables):
     (9999, [], ["inet filter input"]),
 ])
 def test_host_rules_about_the_port_are_read_from_the_real_ruleset(port, texts, input_drop):
-    seen = broker_info.nft_port_rules(nft_fixture("ruleset_host_rules.json"), port)
+    seen = broker_info_firewall.nft_port_rules(nft_fixture("ruleset_host_rules.json"), port)
     assert [r["text"] for r in seen["rules"]] == texts
     assert seen["input_drop"] == input_drop
 
 
 def test_the_roles_own_table_is_not_counted_as_a_host_rule():
-    seen = broker_info.nft_port_rules(nft_fixture("table_inet_rtvs.json"), 5444)
+    seen = broker_info_firewall.nft_port_rules(nft_fixture("table_inet_rtvs.json"), 5444)
     assert seen == {"rules": [], "input_drop": []}
 
 
@@ -89,7 +89,7 @@ def _root(tmp_path, nft=True, unit=True):
 
 def test_nftables_facts_read_the_table_the_unit_and_the_ruleset_and_run_only_listing_commands(tmp_path):
     run, calls = _nft(0, nft_fixture("table_inet_rtvs.json"), ruleset_out=ruleset("inet filter"))
-    facts = broker_info.nftables_facts(_root(tmp_path), 5444, run, lambda args: "active")
+    facts = broker_info_firewall.nftables_facts(_root(tmp_path), 5444, run, lambda args: "active")
     assert facts["table"] == fw.parse_table(nft_fixture("table_inet_rtvs.json"))  # the role's reader, not a copy
     assert facts["table"]["present"] and facts["unit"] == "active" and facts["unit_file"]
     assert facts["input_drop"] == ["inet filter input"] and facts["error"] is None
@@ -107,7 +107,7 @@ def test_nftables_facts_read_the_table_the_unit_and_the_ruleset_and_run_only_lis
 def test_nftables_facts_without_nft_without_table_or_without_permission(tmp_path, nft, unit, table, ruleset_rc, expect):
     table_rc, table_out, err = table or (0, "", "")
     run, calls = _nft(table_rc, table_out, ruleset_rc=ruleset_rc, err=err)
-    facts = broker_info.nftables_facts(_root(tmp_path, nft, unit), 5444, run, lambda args: "inactive")
+    facts = broker_info_firewall.nftables_facts(_root(tmp_path, nft, unit), 5444, run, lambda args: "inactive")
     assert dict((k, facts[k]) for k in expect) == expect
     assert calls == ([] if not nft else [["-j", "list", "table", "inet", "rtvs"], ["-j", "list", "ruleset"]])
 
@@ -125,7 +125,7 @@ def _facts(linux, ufw_enabled=False, ufw_installed=True, table=None, unit="activ
            installed=True, port=5444):
     facts = copy.deepcopy(linux)
     facts["broker"]["ufw"].update(enabled=ufw_enabled, installed=ufw_installed, port=port)
-    host_rules = broker_info.nft_port_rules(rules, 5444) if rules else {"rules": [], "input_drop": []}
+    host_rules = broker_info_firewall.nft_port_rules(rules, 5444) if rules else {"rules": [], "input_drop": []}
     facts["broker"]["nftables"] = dict(
         installed=installed, table=fw.parse_table(nft_fixture(table)) if table else {"present": False},
         unit_file=unit is not None, unit=unit, error=None, **host_rules)

@@ -7,15 +7,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.rtvs.remote.plugins.filter import win_broker
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, issuing, keys
 
 
 @pytest.fixture(scope="module")
 def bundle():
-    ca_key = certs.generate_key()
-    ca = certs.build_certificate(ca_key, "root-ca.example.test", valid_days=60)
-    leaf_key = certs.generate_key()
-    leaf = certs.build_certificate(leaf_key, "r.example.com", ["10.0.0.5"], 30, ca, ca_key)
+    ca_key = keys.generate_key()
+    ca = issuing.build_certificate(ca_key, "root-ca.example.test", valid_days=60)
+    leaf_key = keys.generate_key()
+    leaf = issuing.build_certificate(leaf_key, "r.example.com", ["10.0.0.5"], 30, ca, ca_key)
     return leaf, ca, certs.certs_pem([leaf, ca]).decode("ascii")
 
 

@@ -4,6 +4,7 @@ import json
 import os
 import pwd
 import stat
+import sys
 
 import pytest
 
@@ -317,14 +318,28 @@ def test_unexpected_exception_names_the_module_and_keeps_the_traceback():
     assert "Traceback" in result["exception"] and "KeyError" in result["exception"]
 
 
-def test_missing_library_is_reported_like_missing_required_lib():
+def test_missing_library_is_reported_like_missing_required_lib(monkeypatch):
     entry = Recorder()
-    cls = _fake(entry, libraries=[("cryptography", False, "ImportError: No module named 'cryptography'")])
+    monkeypatch.setitem(sys.modules, "cryptography", None)  # import cryptography now raises ImportError
+    cls = _fake(entry, libraries=["json", "cryptography"])
     result = _action(cls, {"path": "/x"}).run(task_vars={})
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to import the required Python library (cryptography)")
-    assert "No module named" in result["exception"]
+    assert "cryptography" in result["exception"]
     assert entry.calls == []
+
+
+def test_a_library_that_imports_lets_the_entry_run():
+    entry = Recorder()
+    result = _action(_fake(entry, libraries=["json"]), {"path": "/x"}).run(task_vars={})
+    assert not result.get("failed") and len(entry.calls) == 1
+
+
+@pytest.mark.parametrize("name", ["broker_certificate", "pfx", "internal_ca", "tls_probe"])
+def test_the_modules_that_need_cryptography_say_so(name):
+    import importlib
+    logic = importlib.import_module("ansible_collections.rtvs.remote.plugins.module_utils.tls.%s" % name)
+    assert logic.ENTRY.libraries == ("cryptography",)
 
 
 class FakeModule:
@@ -366,18 +381,44 @@ def test_module_path_and_action_path_map_the_same_way(raises):
         assert module_result["errors"] == action_result["errors"] == ["e"]
 
 
+def test_main_makes_the_module_from_the_spec_and_runs_the_entry(monkeypatch):
+    made = []
+
+    def fake_module(**spec):
+        made.append(spec)
+        return FakeModule({"path": "/x"})
+
+    monkeypatch.setattr(module_runner, "AnsibleModule", fake_module)
+    entry = Recorder(result={"changed": False, "out": 1})
+    with pytest.raises(SystemExit):
+        module_runner.main(SPEC, module_runner.Entry("fake", entry))
+    assert made == [SPEC]
+    assert entry.calls == [({"path": "/x"}, False)]
+
+
 # --- the six action plugins ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["broker_certificate", "pfx", "tls_probe", "key_access", "broker_config", "internal_ca",
-                                  "broker_info"])
-def test_each_action_uses_its_module_spec_and_entry(name):
+# Each module's logic and Entry live in module_utils (plugins/action imports nothing from plugins/modules:
+# tests/unit/test_layout.py); the module and its action plugin run the same Entry with the same spec.
+LOGIC = {"broker_certificate": "tls", "pfx": "tls", "tls_probe": "tls", "internal_ca": "tls", "key_access": "host",
+         "linux_host_info": "host", "broker_config": "broker", "broker_info": "broker"}
+
+
+@pytest.mark.parametrize("name", sorted(LOGIC))
+def test_each_action_uses_its_module_spec_and_entry(name, monkeypatch):
     import importlib
     action = importlib.import_module("ansible_collections.rtvs.remote.plugins.action.%s" % name).ActionModule
+    logic = importlib.import_module("ansible_collections.rtvs.remote.plugins.module_utils.%s.%s" % (LOGIC[name], name))
     module = importlib.import_module("ansible_collections.rtvs.remote.plugins.modules.%s" % name)
     assert action.spec is getattr(argument_specs, name.upper())
-    assert action.entry is module.ENTRY
-    assert module.ENTRY.name == name
+    assert action.entry is logic.ENTRY
+    assert logic.ENTRY.name == name
+    ran = []
+    monkeypatch.setattr(module_runner, "main", lambda spec, entry: ran.append((spec, entry)))
+    module.main()
+    assert ran == [(action.spec, action.entry)]
+    assert ran[0][0] is action.spec
 
 
 # --- command_runner (module.run_command for entry points) ----------------------------------------------------

@@ -1,6 +1,6 @@
 """Broker keys kept on the controller, encrypted at rest (broker_certificate's privatekey_passphrase).
 
-One implementation of "a key encrypted with a vault passphrase" (certs.encrypted_key_pem) serves the internal
+One implementation of "a key encrypted with a vault passphrase" (keys.encrypted_key_pem) serves the internal
 CA and the broker keys; pfx reads such a key with its privatekey_passphrase.
 """
 import datetime
@@ -9,7 +9,7 @@ import os
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import broker_certificate, certs, issuing, keys
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca as ca
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import pfx as pkcs12
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
@@ -23,7 +23,7 @@ PFX_PASSWORD = "pfx-Password-2211"
 
 @pytest.fixture(scope="module")
 def key():
-    return certs.generate_key(2048)
+    return keys.generate_key(2048)
 
 
 def _params(tmp_path, **extra):
@@ -44,12 +44,12 @@ def _opens(data, passphrase):
 
 
 def test_one_implementation_for_the_ca_and_the_broker_keys(key):
-    assert not hasattr(ca, "encrypted_key_pem"), "ca.py uses certs.encrypted_key_pem, not a copy of its own"
-    assert ca.MIN_PASSPHRASE == certs.MIN_KEY_PASSPHRASE
-    data = certs.key_pem(key, PASSPHRASE)
-    assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") and certs.key_pem_encrypted(data)
-    assert certs.same_private_key(_opens(data, PASSPHRASE), key)
-    assert not certs.key_pem_encrypted(certs.key_pem(key))
+    assert not hasattr(ca, "encrypted_key_pem"), "ca.py uses keys.encrypted_key_pem, not a copy of its own"
+    assert ca.MIN_PASSPHRASE == keys.MIN_KEY_PASSPHRASE
+    data = keys.key_pem(key, PASSPHRASE)
+    assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") and keys.key_pem_encrypted(data)
+    assert keys.same_private_key(_opens(data, PASSPHRASE), key)
+    assert not keys.key_pem_encrypted(keys.key_pem(key))
     with pytest.raises((TypeError, ValueError)):
         _opens(data, OTHER)
 
@@ -60,9 +60,9 @@ def test_check_run_check_run_is_changed_changed_unchanged_unchanged(tmp_path):
     real1 = broker_certificate.run(_params(tmp_path))
     assert real1["changed"]
     written = (tmp_path / "b.key").read_bytes()
-    assert certs.key_pem_encrypted(written)
-    assert certs.key_matches(certs.load_certificate((tmp_path / "b.crt").read_bytes(), "path"),
-                             _opens(written, PASSPHRASE))
+    assert keys.key_pem_encrypted(written)
+    assert keys.key_matches(certs.load_certificate((tmp_path / "b.crt").read_bytes(), "path"),
+                            _opens(written, PASSPHRASE))
     check2 = broker_certificate.run(_params(tmp_path), check_mode=True)
     real2 = broker_certificate.run(_params(tmp_path))
     assert not check2["changed"] and not real2["changed"] and real2["reasons"] == []
@@ -75,9 +75,9 @@ def test_check_run_check_run_is_changed_changed_unchanged_unchanged(tmp_path):
 
 def test_an_unencrypted_key_is_re_encrypted_keeping_key_and_certificate(tmp_path):
     plain = broker_certificate.run(_params(tmp_path, privatekey_passphrase=None))
-    assert plain["changed"] and not certs.key_pem_encrypted((tmp_path / "b.key").read_bytes())
+    assert plain["changed"] and not keys.key_pem_encrypted((tmp_path / "b.key").read_bytes())
     before = _files(tmp_path)
-    old_key = certs.load_private_key(before["b.key"], "k")
+    old_key = keys.load_private_key(before["b.key"], "k")
     check = broker_certificate.run(_params(tmp_path), check_mode=True)
     assert check["changed"] and _files(tmp_path) == before, "check mode writes nothing"
     assert any("not encrypted at rest" in r for r in check["reasons"])
@@ -86,17 +86,17 @@ def test_an_unencrypted_key_is_re_encrypted_keeping_key_and_certificate(tmp_path
     assert real["changed"] and real["fingerprint_sha256"] == plain["fingerprint_sha256"]
     after = _files(tmp_path)
     assert after["b.crt"] == before["b.crt"], "only the key file is rewritten"
-    assert certs.same_private_key(_opens(after["b.key"], PASSPHRASE), old_key)
+    assert keys.same_private_key(_opens(after["b.key"], PASSPHRASE), old_key)
     assert not broker_certificate.run(_params(tmp_path))["changed"]
 
 
 def test_an_unencrypted_key_inside_the_renewal_window_is_reused_and_encrypted(tmp_path, key):
-    cert = certs.build_certificate(key, FQDN, [], valid_days=40, now=NOW - datetime.timedelta(days=20))
-    plan = broker_certificate.plan_issued(certs.certs_pem([cert]), certs.key_pem(key), FQDN, [],
+    cert = issuing.build_certificate(key, FQDN, [], valid_days=40, now=NOW - datetime.timedelta(days=20))
+    plan = broker_certificate.plan_issued(certs.certs_pem([cert]), keys.key_pem(key), FQDN, [],
                                           renew_before_days=30, now=NOW, key_passphrase=PASSPHRASE)
     assert plan.cert_pem is not None, "the certificate is renewed"
-    assert certs.same_private_key(plan.key, key), "with the same key"
-    assert certs.same_private_key(_opens(plan.key_pem, PASSPHRASE), key)
+    assert keys.same_private_key(plan.key, key), "with the same key"
+    assert keys.same_private_key(_opens(plan.key_pem, PASSPHRASE), key)
 
 
 @pytest.mark.parametrize("given, match", [
@@ -133,14 +133,14 @@ def test_weak_or_nul_passphrases_are_refused_before_anything_is_written(tmp_path
 
 
 def test_provided_key_is_installed_encrypted_and_re_encrypted(tmp_path, key):
-    cert = certs.build_certificate(key, FQDN, [])
+    cert = issuing.build_certificate(key, FQDN, [])
     provided = {"source": "provided", "provided_certificate_content": certs.certs_pem([cert]).decode(),
-                "provided_privatekey_content": certs.key_pem(key).decode()}
+                "provided_privatekey_content": keys.key_pem(key).decode()}
     plain = broker_certificate.run(_params(tmp_path, privatekey_passphrase=None, **provided))
-    assert plain["changed"] and (tmp_path / "b.key").read_bytes() == certs.key_pem(key)
+    assert plain["changed"] and (tmp_path / "b.key").read_bytes() == keys.key_pem(key)
     again = broker_certificate.run(_params(tmp_path, **provided))
     assert again["changed"] and any("not encrypted at rest" in r for r in again["reasons"])
-    assert certs.same_private_key(_opens((tmp_path / "b.key").read_bytes(), PASSPHRASE), key)
+    assert keys.same_private_key(_opens((tmp_path / "b.key").read_bytes(), PASSPHRASE), key)
     assert not broker_certificate.run(_params(tmp_path, **provided))["changed"]
     assert not broker_certificate.run(_params(tmp_path, **provided), check_mode=True)["changed"]
 
@@ -154,7 +154,7 @@ def test_pfx_reads_the_encrypted_key_with_its_passphrase(tmp_path):
     first = pkcs12.run(pfx)
     assert first["changed"]
     contents = pkcs12.open_pfx((tmp_path / "b.pfx").read_bytes(), PFX_PASSWORD)
-    assert certs.same_private_key(contents.key, _opens((tmp_path / "b.key").read_bytes(), PASSPHRASE))
+    assert keys.same_private_key(contents.key, _opens((tmp_path / "b.key").read_bytes(), PASSPHRASE))
     assert not pkcs12.run(pfx)["changed"]
     with pytest.raises(certs.CertError, match="is encrypted; give its passphrase"):
         pkcs12.run(dict(pfx, privatekey_passphrase=None, force=True))

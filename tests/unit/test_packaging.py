@@ -5,6 +5,8 @@
   reached only through a dynamic include;
 - requirements.yml and collections/requirements.yml say the same as galaxy.yml;
 - runtime requirements.txt holds no development tool; requirements-dev.txt has the test tools;
+- requirements.txt allows the ansible-core versions meta/runtime.yml's requires_ansible claims, no more, no
+  fewer (and constraints.txt's pin is one of them);
 - LICENSE is the GPL the metadata names; no invented repository host.
 """
 import glob
@@ -12,6 +14,7 @@ import os
 import re
 
 import yaml
+from packaging.version import Version
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FQCN = re.compile(r"^\s*-?\s*([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*):", re.M)
@@ -85,6 +88,44 @@ def test_runtime_requirements_have_no_development_tools():
                  "ansible-lint", "yamllint", "tree-sitter", "tree-sitter-powershell", "antsibull-changelog"}
     assert set(runtime) & dev_tools == set()
     assert dev_tools <= set(requirement_names("requirements-dev.txt"))
+
+
+def bounds(specifiers):
+    """A version range as comparable data: each (operator, version), '2.16' and '2.16.0' alike."""
+    from packaging.specifiers import SpecifierSet
+
+    return sorted((spec.operator, Version(spec.version)) for spec in SpecifierSet(specifiers))
+
+
+def ansible_core_requirement(rel):
+    """The version specifiers of ansible-core in a pip requirements file (None when it has no such line)."""
+    for line in open(os.path.join(ROOT, rel)):
+        line = line.split("#", 1)[0].strip()
+        match = re.match(r"ansible-core\s*([<>=!~].*)$", line, re.I)
+        if match:
+            return match.group(1).strip()
+    return None
+
+
+def test_the_range_check_sees_a_difference():
+    assert bounds(">=2.16,<2.20") == bounds(">=2.16.0,<2.20.0")
+    assert bounds(">=2.16") != bounds(">=2.16.0,<2.20.0")
+    assert bounds(">=2.16,<2.21") != bounds(">=2.16.0,<2.20.0")
+
+
+def test_requirements_txt_allows_the_ansible_core_that_requires_ansible_claims():
+    with open(os.path.join(ROOT, "meta", "runtime.yml")) as handle:
+        requires = yaml.safe_load(handle)["requires_ansible"]
+    pip = ansible_core_requirement("requirements.txt")
+    assert pip, "requirements.txt has no ansible-core line"
+    assert bounds(pip) == bounds(requires), (
+        "requirements.txt says ansible-core%s, meta/runtime.yml requires_ansible says %s: make them the same range"
+        % (pip, requires))
+    pinned = ansible_core_requirement("constraints.txt")
+    assert pinned.startswith("==")
+    from packaging.specifiers import SpecifierSet
+
+    assert pinned[2:] in SpecifierSet(requires), "constraints.txt pins an ansible-core outside requires_ansible"
 
 
 def test_license_is_the_gpl_v3_galaxy_names():

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pfx
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, issuing, keys, pfx
 
 FQDN = "rtvs.example.com"
 PASSWORD = "Pfx-pa55word"
@@ -20,13 +20,13 @@ NOW = datetime.datetime.now(datetime.timezone.utc)
 
 @pytest.fixture(scope="module")
 def pair():
-    key = certs.generate_key(2048)
-    return key, certs.build_certificate(key, FQDN, ["10.0.0.5"], now=NOW)
+    key = keys.generate_key(2048)
+    return key, issuing.build_certificate(key, FQDN, ["10.0.0.5"], now=NOW)
 
 
 @pytest.fixture(scope="module")
 def ca():
-    key = certs.generate_key(2048)
+    key = keys.generate_key(2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Unit CA")])
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
@@ -76,7 +76,7 @@ def test_openssl_binary_agrees_with_our_reading_of_the_compat_file(pair, tmp_pat
 def test_mac_check_and_profile_on_a_file_openssl_made(pair, tmp_path):
     """Our PKCS#12 KDF/MAC check is verified against an independent implementation's output."""
     key, cert = pair
-    (tmp_path / "k.pem").write_bytes(certs.key_pem(key))
+    (tmp_path / "k.pem").write_bytes(keys.key_pem(key))
     (tmp_path / "c.pem").write_bytes(certs.certs_pem([cert]))
     subprocess.run(
         ["openssl", "pkcs12", "-export", "-legacy", "-inkey", str(tmp_path / "k.pem"), "-in", str(tmp_path / "c.pem"),
@@ -108,8 +108,8 @@ def test_open_round_trip_with_chain_and_friendly_name(pair, ca):
 def test_differences_name_each_part(pair, ca):
     key, cert = pair
     contents = pfx.open_pfx(pfx.build(key, cert, None, PASSWORD, "compat"), PASSWORD)
-    other_key = certs.generate_key(2048)
-    other_cert = certs.build_certificate(key, FQDN, ["other.example.com"], now=NOW)
+    other_key = keys.generate_key(2048)
+    other_cert = issuing.build_certificate(key, FQDN, ["other.example.com"], now=NOW)
     assert pfx.differences(contents, other_key, cert) == ["private key differs"]
     assert pfx.differences(contents, key, other_cert) == ["certificate differs"]
     assert pfx.differences(contents, key, cert, [ca[1]]) == ["chain differs (other_certificates)"]
@@ -119,7 +119,7 @@ def test_differences_name_each_part(pair, ca):
 
 def test_chain_order_is_compared(pair, ca):
     key, cert = pair
-    second = certs.build_certificate(certs.generate_key(2048), "intermediate.example.com", now=NOW)
+    second = issuing.build_certificate(keys.generate_key(2048), "intermediate.example.com", now=NOW)
     contents = pfx.open_pfx(pfx.build(key, cert, [ca[1], second], PASSWORD), PASSWORD)
     assert contents.chain == [ca[1], second]
     assert pfx.differences(contents, key, cert, [second, ca[1]]) == ["chain differs (other_certificates)"]
@@ -184,7 +184,7 @@ def _run_params(tmp_path, **extra):
 
 def test_run_stores_a_ca_given_twice_once_and_check_mode_writes_nothing(tmp_path, pair, ca):
     key, cert = pair
-    (tmp_path / "b.key").write_bytes(certs.key_pem(key))
+    (tmp_path / "b.key").write_bytes(keys.key_pem(key))
     os.chmod(str(tmp_path / "b.key"), 0o600)
     (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert, ca[1]]))
     (tmp_path / "ca.crt").write_bytes(certs.certs_pem([ca[1]]))
@@ -206,7 +206,7 @@ def test_run_stores_a_ca_given_twice_once_and_check_mode_writes_nothing(tmp_path
 
 def test_run_refuses_a_non_ascii_password_by_default_and_writes_nothing(tmp_path, pair):
     key, cert = pair
-    (tmp_path / "b.key").write_bytes(certs.key_pem(key))
+    (tmp_path / "b.key").write_bytes(keys.key_pem(key))
     (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert]))
     params = _run_params(tmp_path, password="p\u00e4ss-w\u00f6rd-\u20ac")
     for check_mode in (True, False):
@@ -225,7 +225,7 @@ def test_run_refuses_a_non_ascii_password_by_default_and_writes_nothing(tmp_path
 
 def test_run_with_password_charset_any_writes_and_warns(tmp_path, pair):
     key, cert = pair
-    (tmp_path / "b.key").write_bytes(certs.key_pem(key))
+    (tmp_path / "b.key").write_bytes(keys.key_pem(key))
     os.chmod(str(tmp_path / "b.key"), 0o600)  # pfx refuses a key others can read
     (tmp_path / "b.crt").write_bytes(certs.certs_pem([cert]))
     params = _run_params(tmp_path, password="p\u00e4ss-w\u00f6rd", password_charset="any")

@@ -18,7 +18,7 @@ pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, pfx, pfx_inspect  # noqa: E402
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import issuing, keys, pfx, pfx_inspect  # noqa: E402
 
 PASSWORD = "Pfx-pa55word"
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -31,8 +31,8 @@ def valid_pfx(encryption):
     """A PFX made with cryptography through the module's own build() (one key for the whole run)."""
     if encryption not in _VALID:
         if "key" not in _VALID:
-            key = certs.generate_key(2048)
-            _VALID["key"] = (key, certs.build_certificate(key, "rtvs.example.com", ["10.0.0.5"], now=NOW))
+            key = keys.generate_key(2048)
+            _VALID["key"] = (key, issuing.build_certificate(key, "rtvs.example.com", ["10.0.0.5"], now=NOW))
         key, cert = _VALID["key"]
         _VALID[encryption] = pfx.build(key, cert, chain=[cert], password=PASSWORD, encryption=encryption,
                                        friendly_name="rtvs.example.com")

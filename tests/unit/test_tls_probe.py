@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, tls_probe
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, issuing, tls_probe
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 USER, PASSWORD = "alice", "s3cret-pw"
@@ -72,7 +72,7 @@ def pki(tmp_path_factory):
     write("mismatch", _cert(leaf_key, "rtvs.example.com", ["rtvs.example.com"], ca, ca_key), leaf_key)
     write("expired", _cert(leaf_key, "localhost", ["localhost"], ca, ca_key, days=(-400, -5)), leaf_key)
     write("expiring", _cert(leaf_key, "localhost", ["localhost"], ca, ca_key, days=(-300, 10)), leaf_key)
-    self_signed = certs.build_certificate(leaf_key, "localhost", ["127.0.0.1"])
+    self_signed = issuing.build_certificate(leaf_key, "localhost", ["127.0.0.1"])
     write("selfsigned", self_signed, leaf_key)
     ca_path = d / "ca.pem"
     ca_path.write_bytes(_pem(ca))

@@ -5,7 +5,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.filter import client_trust_plan as plan_filter
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, trust
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, issuing, keys, trust
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import internal_ca as ca
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
@@ -20,8 +20,8 @@ def cas(tmp_path_factory):
     for name in ("old", "new"):
         out[name] = ca.run({"path": str(base / name), "passphrase": PASS, "intermediate": True,
                             "permitted_domains": [], "key_size": 2048}, now=NOW)
-    key = certs.generate_key(2048)
-    selfsigned = certs.build_certificate(key, "broker1.example.com", [], 30, now=NOW)
+    key = keys.generate_key(2048)
+    selfsigned = issuing.build_certificate(key, "broker1.example.com", [], 30, now=NOW)
     (base / "broker1.crt").write_bytes(certs.certs_pem([selfsigned]))
     out["selfsigned"] = str(base / "broker1.crt")
     return out

@@ -13,7 +13,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rtvs.remote.plugins.filter import win_broker
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, issuing, keys
 from ansible_collections.rtvs.remote.plugins.module_utils.windows import win_plan, win_rotate
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "windows")
@@ -149,8 +149,8 @@ def test_a_certificate_a_winrm_listener_uses_is_never_removed(old, new):
 
 
 def test_filter_reads_the_previous_thumbprint_from_the_kept_certificate(old, new):
-    key = certs.generate_key()
-    kept = certs.build_certificate(key, FQDN, [], 30)
+    key = keys.generate_key()
+    kept = issuing.build_certificate(key, FQDN, [], 30)
     kept_thumb = certs.thumbprint_sha1(kept).replace(":", "")
     served_before = gathered(old, thumbprint=kept_thumb)
     before = win_broker.win_served_certificate(info(observed(served_before)))
@@ -164,10 +164,10 @@ def test_filter_reads_the_previous_thumbprint_from_the_kept_certificate(old, new
 
 
 def test_pfx_pem_keeps_leaf_and_intermediates_not_roots():
-    root_key, inter_key, leaf_key = certs.generate_key(), certs.generate_key(), certs.generate_key()
-    root = certs.build_certificate(root_key, "root.example.test", valid_days=60)
-    inter = certs.build_certificate(inter_key, "issuing.example.test", [], 50, root, root_key)
-    leaf = certs.build_certificate(leaf_key, FQDN, [], 30, inter, inter_key)
+    root_key, inter_key, leaf_key = keys.generate_key(), keys.generate_key(), keys.generate_key()
+    root = issuing.build_certificate(root_key, "root.example.test", valid_days=60)
+    inter = issuing.build_certificate(inter_key, "issuing.example.test", [], 50, root, root_key)
+    leaf = issuing.build_certificate(leaf_key, FQDN, [], 30, inter, inter_key)
     chain_pem = certs.certs_pem([inter, root]).decode("ascii")
     leaf_pem = certs.certs_pem([leaf]).decode("ascii")
     assert certs.load_certificates(win_broker.win_pfx_pem(leaf_pem, chain_pem), "x") == [leaf, inter]

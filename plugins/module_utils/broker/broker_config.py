@@ -31,6 +31,7 @@ import re
 from collections import OrderedDict
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import pfx
 from ansible_collections.rtvs.remote.plugins.module_utils.broker.broker_config_json import (  # noqa: F401  pylint: disable=unused-import
@@ -459,3 +460,9 @@ def _apply_file(params, check_mode=False):
     else:
         fileio.apply_attributes(path, params.get("owner"), params.get("group"), params.get("mode"))
     return result
+
+
+# The broker_config module: its logic and refusals (module and action plugin run this).
+ENTRY = module_runner.Entry(
+    "broker_config", apply_file, refusals=(BrokerConfigInvalid, BrokerConfigError, fileio.FileError),
+)

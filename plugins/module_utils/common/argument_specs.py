@@ -4,7 +4,7 @@
 """The AnsibleModule keyword arguments of each rtvs.remote Python module, as data.
 
 One definition each, read by two callers:
-- the module itself: ``AnsibleModule(**argument_specs.PFX)``;
+- the module itself: ``module_runner.main(argument_specs.PFX, pfx.ENTRY)`` makes ``AnsibleModule(**argument_specs.PFX)``;
 - its action plugin (plugins/plugin_utils/inprocess.py), which validates the task's
   arguments with the same spec when it runs the module's logic inside the controller.
 

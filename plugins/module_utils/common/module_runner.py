@@ -5,13 +5,15 @@
 
 A module is an ``Entry``: its name, its entry point ``entry_point(params, check_mode=...)``
 returning the result dict, the exception classes whose message is meant for the user as
-is (refusals), and the Python libraries it cannot work without.
+is (refusals), and the Python libraries it cannot work without (checked here, once, before the entry point
+runs, with ansible-core's missing_required_lib message).
 
 - outcome(): calls the entry point and turns what happened into the task result: refusals
   into a failure with their message (and ``errors`` when the exception has them), anything
   unexpected into a failure with a traceback, the diff kept only in diff mode, the entry
   point's warnings under ``warnings``. Used by both ways a module runs:
-- run(): the module way, inside an AnsiballZ process (AnsibleModule);
+- run(): the module way, inside an AnsiballZ process (AnsibleModule); main(spec, entry) is a module's whole
+  main(), so every Python module is its documentation plus one call;
 - plugins/plugin_utils/inprocess.py: the action plugin way, inside the controller's
   worker process when the task runs there.
 
@@ -22,11 +24,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib
 import os
 import subprocess
 import traceback
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.process import get_bin_path
 from ansible.module_utils.common.text.converters import to_text
 
@@ -34,9 +37,10 @@ from ansible.module_utils.common.text.converters import to_text
 class Entry(object):
     """One module's logic and how its failures read.
 
-    ``libraries`` is a sequence of ``(name, available, import_error)`` checked before
-    the entry point runs, for example ``("cryptography", certs.HAS_CRYPTOGRAPHY,
-    certs.CRYPTOGRAPHY_IMPORT_ERROR)``.
+    ``libraries`` names the Python libraries the entry point cannot work without, for example
+    ``["cryptography"]``: each is imported when the entry runs (not when the module_utils file is
+    imported, so modules that do not need it do not pay for it) and a failed import is reported by
+    missing_library().
     """
 
     def __init__(self, name, entry_point, refusals=(), libraries=(), diff_only_when_changed=False):
@@ -49,12 +53,11 @@ class Entry(object):
 
 def missing_library(entry):
     """The failure result for the first library ``entry`` needs and cannot import, else None."""
-    for name, available, import_error in entry.libraries:
-        if not available:
-            failure = dict(failed=True, msg=missing_required_lib(name))
-            if import_error is not None:
-                failure["exception"] = str(import_error)
-            return failure
+    for name in entry.libraries:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            return dict(failed=True, msg=missing_required_lib(name), exception=str(exc))
     return None
 
 
@@ -104,6 +107,11 @@ def run(module, entry):
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)
+
+
+def main(spec, entry):
+    """A Python module's main(): AnsibleModule(**spec) (argument_specs.<NAME>), then run() with ``entry``."""
+    run(AnsibleModule(**spec), entry)
 
 
 def command_runner(name, missing):

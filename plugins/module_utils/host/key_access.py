@@ -26,6 +26,7 @@ import os
 import pwd
 import stat
 
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host.posix_acl import (  # noqa: F401  pylint: disable=unused-import
     AccessError,
     acl_from_mode,
@@ -349,3 +350,7 @@ def apply_key_access(params, check_mode=False):
         "warnings": warnings,
         "diff": {"before": before_text, "after": after_text},
     }
+
+
+# The key_access module: its logic and refusals (module and action plugin run this).
+ENTRY = module_runner.Entry("key_access", apply_key_access, refusals=(AccessError,), diff_only_when_changed=True)

@@ -29,6 +29,7 @@ import re
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config, broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import (fileio, host_readers, key_access, linux_firewall,
                                                                        linux_plan)
 
@@ -407,3 +408,15 @@ def gather(params, root="/", systemctl=None, apt_cache=None, nft=None):
         except (linux_plan.PlanError, KeyError, TypeError) as exc:
             raise StateError("desired: %s" % exc)
     return result
+
+
+def run(params, check_mode=False):
+    """The linux_host_info module: read the state and plan on this host (read-only: check mode is the same)."""
+    del check_mode
+    return gather(params, root="/", systemctl=module_runner.command_runner("systemctl", missing="no-systemctl"),
+                  apt_cache=module_runner.command_runner("apt-cache", missing=""),
+                  nft=module_runner.process_runner("nft"))
+
+
+# The linux_host_info module: its logic and refusals (module and action plugin run this).
+ENTRY = module_runner.Entry("linux_host_info", run, refusals=(StateError,))

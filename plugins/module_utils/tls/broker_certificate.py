@@ -10,40 +10,45 @@ __metaclass__ = type
 import os
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import (
-    build_certificate,
     CertError,
     certificate_names,
     certs_pem,
     common_name,
     _days_left,
-    generate_key,
     has_server_auth,
     _hex,
     is_self_signed,
     iso,
+    load_certificate,
+    load_certificates,
+    not_after,
+    not_before,
+    signed_by,
+    summary,
+    utcnow,
+    wanted_names,
+    windows_name,
+)
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.issuing import (
+    build_certificate,
+    names_outside_constraints,
+    validate_ca,
+    validate_provided,
+)
+from ansible_collections.rtvs.remote.plugins.module_utils.tls.keys import (
+    generate_key,
     KEY_PASSPHRASE_SOURCE,
     key_matches,
     key_pem,
     key_pem_encrypted,
-    load_certificate,
-    load_certificates,
     load_key_at_rest,
     load_private_key,
     MIN_KEY_SIZE,
-    names_outside_constraints,
-    not_after,
-    not_before,
     passphrase_problem,
     same_private_key,
-    signed_by,
-    summary,
-    utcnow,
-    validate_ca,
-    validate_provided,
-    wanted_names,
-    windows_name,
 )
 
 try:
@@ -400,3 +405,10 @@ def run(params, check_mode=False, now=None):
     else:
         fileio.apply_attributes(path, owner, group, cert_mode)
     return result
+
+
+# The broker_certificate module: its logic, refusals and library (module and action plugin run this).
+ENTRY = module_runner.Entry(
+    "broker_certificate", run, refusals=(CertError, fileio.FileError),
+    libraries=["cryptography"],
+)

@@ -1,21 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: rtvs.remote contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Build, load and validate the broker's RSA key and X.509 server certificate.
+"""Read and check X.509 certificates: the names a certificate covers (and the broker wants), formatting
+(Windows Subject, fingerprints, summary), loading PEM, signatures, validity and serverAuth.
 
-Pure Python on top of ``cryptography`` (no Ansible imports, no openssl
-binary), so unit tests and controller-side plugins can use it directly.
+Pure Python on top of ``cryptography`` (no Ansible imports, no openssl binary), so unit tests and
+controller-side plugins can use it directly; HAS_CRYPTOGRAPHY / CRYPTOGRAPHY_IMPORT_ERROR say whether it is
+installed, for every tls/ file. Keys are in keys.py, issuing a certificate (and checking a provided
+certificate or a CA) in issuing.py.
 
-The broker (Windows and Linux) needs:
-- an RSA key (its .NET runtime predates ECDSA support in SslStream on some
-  systems), at least 2048 bits;
-- a certificate whose Subject is exactly ``CN=<fqdn>`` (the Windows broker
-  finds its certificate by comparing the full Subject string) and whose
-  SubjectAltName lists the FQDN plus any extra DNS names or IP addresses;
-- the serverAuth extended key usage.
+The broker (Windows and Linux) needs a certificate whose Subject is exactly ``CN=<fqdn>`` (the Windows
+broker finds its certificate by comparing the full Subject string) and whose SubjectAltName lists the FQDN
+plus any extra DNS names or IP addresses, with the serverAuth extended key usage.
 
-Every refusal raises CertError whose message names the option at fault and
-the fix. Messages never contain key material.
+Every refusal raises CertError whose message names the option at fault and the fix.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,14 +38,6 @@ try:
 except ImportError as _exc:  # pragma: no cover - exercised only without cryptography
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = _exc
-
-MIN_KEY_SIZE = 2048
-# Passphrases of keys encrypted at rest (internal CA, broker keys on the controller): vault strings, 12+ characters.
-MIN_KEY_PASSPHRASE = 12
-# Where the passphrase of a broker key kept on the controller comes from, for messages.
-KEY_PASSPHRASE_SOURCE = "privatekey_passphrase (in the roles: rtvs_controller_key_passphrase, from vault)"
-# Backdate notBefore a little so a client whose clock runs slightly behind still accepts a fresh certificate.
-CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 class CertError(Exception):
@@ -299,189 +289,8 @@ def load_certificate(data, option):
     return load_certificates(data, option)[0]
 
 
-_LOADED_KEYS = {}  # (PEM bytes, passphrase) -> key object, for this process only
-
-
-def load_private_key(data, option, passphrase=None, check_strength=True):
-    """Load a PEM private key; refuse malformed input, a wrong passphrase, or (check_strength) a weak/non-RSA key."""
-    data = _as_bytes(data)
-    if not data or b"PRIVATE KEY-----" not in data:
-        raise CertError(
-            "%s holds no PEM private key (no '-----BEGIN ... PRIVATE KEY-----' block); point %s at the PEM key file"
-            % (option, option)
-        )
-    password = _as_bytes(passphrase) if passphrase else None
-    # one process often loads the same key more than once (broker_certificate, then pfx, in the role's plan step);
-    # loading an RSA key checks it, which costs more than the rest of an idempotence check
-    key = _LOADED_KEYS.get((data, password))
-    if key is not None:
-        if check_strength:
-            check_key_strength(key, option)
-        return key
-    try:
-        key = serialization.load_pem_private_key(data, password=password)
-    except TypeError:
-        if password is None:
-            raise CertError("%s is encrypted; give its passphrase in the matching *_passphrase option" % option)
-        raise CertError("%s is not encrypted; remove the passphrase option for it" % option)
-    except ValueError:
-        if password is not None:
-            raise CertError(
-                "%s could not be decrypted or parsed; check its passphrase option and that the file is an intact PEM key"
-                % option
-            )
-        raise CertError("%s is a malformed PEM private key; replace it with an intact copy" % option)
-    except UnsupportedAlgorithm:
-        raise CertError("%s uses an unsupported key algorithm; use an RSA key" % option)
-    if len(_LOADED_KEYS) >= 4:
-        _LOADED_KEYS.clear()
-    _LOADED_KEYS[(data, password)] = key
-    if check_strength:
-        check_key_strength(key, option)
-    return key
-
-
-def check_key_strength(key, option, min_bits=MIN_KEY_SIZE):
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise CertError(
-            "%s is a %s key; the RTVS broker's .NET runtime needs RSA: use an RSA key of %d bits or more"
-            % (option, type(key).__name__.replace("_", "").replace("PrivateKey", ""), min_bits)
-        )
-    if key.key_size < min_bits:
-        raise CertError(
-            "%s is an RSA key of %d bits, too weak; use at least %d bits (openssl genrsa %d)"
-            % (option, key.key_size, min_bits, min_bits)
-        )
-
-
-def key_matches(cert, key):
-    return cert.public_key().public_numbers() == key.public_key().public_numbers()
-
-
-def same_private_key(a, b):
-    return a.private_numbers() == b.private_numbers()
-
-
-def key_pem(key, passphrase=None):
-    """PKCS#8 PEM: unencrypted (what openssl and the broker's tooling read), or, with a passphrase, encrypted at rest."""
-    if passphrase:
-        return encrypted_key_pem(key, passphrase)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def encrypted_key_pem(key, passphrase):
-    """PKCS#8 PEM encrypted with the best algorithm cryptography offers (AES-256-CBC, PBKDF2).
-
-    The one implementation of keys encrypted at rest: the internal CA's keys (ca.py) and the broker keys kept on
-    the controller (privatekey_passphrase of broker_certificate).
-    """
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(_as_bytes(passphrase)),
-    )
-
-
-def key_pem_encrypted(data):
-    """Whether PEM key bytes are encrypted (PKCS#8 ENCRYPTED PRIVATE KEY, or a legacy Proc-Type ENCRYPTED block)."""
-    data = _as_bytes(data) or b""
-    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
-
-
-def passphrase_problem(option, passphrase, variable):
-    """A passphrase for keys at rest that is too short to resist guessing, or None; ``variable`` is the role's name."""
-    if passphrase is not None and len(passphrase) < MIN_KEY_PASSPHRASE:
-        return ("%s must have at least %d characters; set %s to a longer one (ansible-vault encrypt_string)"
-                % (option, MIN_KEY_PASSPHRASE, variable))
-    return None
-
-
-def load_key_at_rest(data, option, passphrase, variable):
-    """Load a key this collection keeps (encrypted with ``passphrase`` when one is given).
-
-    Returns (key, reason): reason says why the file must be rewritten to be encrypted at rest (it is not
-    encrypted although a passphrase is set), else None. Refuses an encrypted key without its passphrase, or
-    with another one, naming ``variable`` (the role variable that holds the passphrase).
-    """
-    if key_pem_encrypted(data):
-        if not passphrase:
-            raise CertError(
-                "%s is encrypted at rest and no passphrase is given; set %s to the passphrase it was written with"
-                % (option, variable))
-        try:
-            return load_private_key(data, option, passphrase, check_strength=False), None
-        except CertError:
-            raise CertError(
-                "%s does not open with the given passphrase (%s); give the passphrase it was written with, or "
-                "remove the key file to have a new key issued" % (option, variable))
-    key = load_private_key(data, option, check_strength=False)
-    if passphrase:
-        return key, "%s is not encrypted at rest; it is rewritten encrypted with the passphrase" % option
-    return key, None
-
-
 def certs_pem(certs):
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
-
-
-# ---------------------------------------------------------------- building
-
-
-def generate_key(key_size=MIN_KEY_SIZE):
-    if key_size < MIN_KEY_SIZE:
-        raise CertError("key_size %d is too weak; use %d or more" % (key_size, MIN_KEY_SIZE))
-    return rsa.generate_private_key(public_exponent=65537, key_size=key_size)
-
-
-def _signature_hash():
-    return hashes.SHA256()
-
-
-def build_certificate(key, fqdn, subject_alt_names=None, valid_days=365, issuer_cert=None, issuer_key=None, now=None):
-    """Issue a server certificate for ``fqdn``: self-signed, or signed by issuer_cert/issuer_key."""
-    now = now or utcnow()
-    dns, ips = wanted_names(fqdn, subject_alt_names)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, fqdn.strip())])
-    expires = now + datetime.timedelta(days=valid_days)
-    if issuer_cert is not None and expires > not_after(issuer_cert):
-        expires = not_after(issuer_cert)
-    public = key.public_key()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_cert.subject if issuer_cert is not None else subject)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(expires)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_encipherment=True,
-                content_commitment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(n) for n in dns] + [x509.IPAddress(ip) for ip in ips]),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-    )
-    if issuer_cert is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_cert.public_key()), critical=False
-        )
-    return builder.sign(issuer_key if issuer_key is not None else key, _signature_hash())
 
 
 # ---------------------------------------------------------------- validation
@@ -508,79 +317,3 @@ def check_validity(cert, option, now=None):
         )
     if not_after(cert) <= now:
         raise CertError("%s expired on %s; renew it and point %s at the new certificate" % (option, iso(not_after(cert)), option))
-
-
-def validate_provided(certs, key, fqdn, subject_alt_names=None, now=None, cert_option="provided_certificate", key_option="provided_privatekey"):
-    """Refuse a user-supplied certificate/key that the broker cannot serve for ``fqdn``.
-
-    Returns a list of warnings (for example: CN differs from the FQDN, which the
-    Windows broker's default Subject lookup would not find).
-    """
-    now = now or utcnow()
-    leaf = certs[0]
-    dns, ips = wanted_names(fqdn, subject_alt_names)
-    missing = [n for n in dns + [str(ip) for ip in ips] if not covers(leaf, n)]
-    if missing:
-        have_dns, have_ips = certificate_names(leaf)
-        raise CertError(
-            "%s does not cover %s (it names %s); issue a certificate whose SubjectAltName includes them, "
-            "or correct fqdn/subject_alt_names"
-            % (cert_option, ", ".join(missing), ", ".join(have_dns + [str(i) for i in have_ips]) or "no SubjectAltName")
-        )
-    check_validity(leaf, cert_option, now)
-    check_key_strength(key, key_option)
-    if not key_matches(leaf, key):
-        raise CertError(
-            "%s does not belong to %s (their public keys differ); give the key the certificate was issued for"
-            % (key_option, cert_option)
-        )
-    if not has_server_auth(leaf):
-        raise CertError(
-            "%s lacks the serverAuth extended key usage, so TLS clients reject it; issue it with extendedKeyUsage=serverAuth"
-            % cert_option
-        )
-    warnings = []
-    if leaf.subject != x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, fqdn.strip())]):
-        warnings.append(
-            "%s has Subject %r, not 'CN=%s'; the Windows broker finds its certificate by exact Subject, "
-            "so set X509CertificateName to %r there" % (cert_option, windows_name(leaf.subject), fqdn, windows_name(leaf.subject))
-        )
-    return warnings
-
-
-def validate_ca(ca_cert, ca_key, renew_before_days, now=None):
-    """Refuse a CA that cannot issue: not a CA, key mismatch, expired or about to expire."""
-    now = now or utcnow()
-    try:
-        bc = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        is_ca = bc.ca
-    except x509.ExtensionNotFound:
-        is_ca = False
-    if not is_ca:
-        raise CertError(
-            "ca_certificate_path is not a CA certificate (basicConstraints CA:TRUE missing); point it at the issuing CA"
-        )
-    if not key_matches(ca_cert, ca_key):
-        raise CertError("ca_privatekey_path does not belong to ca_certificate_path; give the CA's own key")
-    check_validity(ca_cert, "ca_certificate_path", now)
-    if _days_left(ca_cert, now) < renew_before_days:
-        raise CertError(
-            "ca_certificate_path expires on %s, within renew_before_days (%d); renew the CA first"
-            % (iso(not_after(ca_cert)), renew_before_days)
-        )
-
-
-def names_outside_constraints(ca_cert, dns_names):
-    """DNS names a CA certificate's nameConstraints do not permit ([] when it has none). IPs are not constrained here."""
-    try:
-        nc = ca_cert.extensions.get_extension_for_class(x509.NameConstraints).value
-    except x509.ExtensionNotFound:
-        return []
-    permitted = [n.value.lower().lstrip(".") for n in (nc.permitted_subtrees or []) if isinstance(n, x509.DNSName)]
-    excluded = [n.value.lower().lstrip(".") for n in (nc.excluded_subtrees or []) if isinstance(n, x509.DNSName)]
-
-    def within(name, domain):
-        return name == domain or name.endswith("." + domain)
-
-    return [n for n in dns_names
-            if (permitted and not any(within(n, d) for d in permitted)) or any(within(n, d) for d in excluded)]

@@ -30,8 +30,9 @@ import os
 import stat
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, issuing, keys
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.certs import CertError
 
 try:
@@ -42,7 +43,7 @@ except ImportError:  # pragma: no cover - certs.HAS_CRYPTOGRAPHY reports it
 
 ROOT_CERT, ROOT_KEY = "root.crt", "root.key"
 INTERMEDIATE_CERT, INTERMEDIATE_KEY = "intermediate.crt", "intermediate.key"
-MIN_PASSPHRASE = certs.MIN_KEY_PASSPHRASE
+MIN_PASSPHRASE = keys.MIN_KEY_PASSPHRASE
 DEFAULT_KEY_SIZE = 3072
 
 
@@ -202,11 +203,11 @@ def build_ca(key, common_name, valid_days, path_length, domains, issuer_cert=Non
         .issuer_name(issuer_cert.subject if issuer_cert is not None else subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - certs.CLOCK_SKEW)
+        .not_valid_before(now - issuing.CLOCK_SKEW)
         .not_valid_after(expires)
     )
     builder = _ca_extensions(builder, key, issuer_cert, path_length, domains)
-    return builder.sign(issuer_key if issuer_key is not None else key, certs._signature_hash())
+    return builder.sign(issuer_key if issuer_key is not None else key, issuing.signature_hash())
 
 
 def is_ca(cert):
@@ -233,13 +234,13 @@ def _load_pair(folder, cert_name, key_name, passphrase, what):
         raise CertError("%s is not encrypted; the CA's key must be encrypted at rest (restore the encrypted file)" % key_path)
     cert = certs.load_certificate(cert_data, cert_path)
     try:
-        key = certs.load_private_key(key_data, key_path, passphrase)
+        key = keys.load_private_key(key_data, key_path, passphrase)
     except CertError:
         raise CertError(
             "%s does not open with the given passphrase; give the vault passphrase the CA was created with "
             "(rtvs_internal_ca_passphrase); nothing was changed" % key_path
         )
-    if not certs.key_matches(cert, key):
+    if not keys.key_matches(cert, key):
         raise CertError("%s does not belong to %s; restore the CA's own key" % (key_path, cert_path))
     if not is_ca(cert):
         raise CertError("%s is not a CA certificate (basicConstraints CA:TRUE missing); restore the CA file" % cert_path)
@@ -274,8 +275,8 @@ def plan(folder, passphrase, intermediate=False, domains=None, root_name=None, r
             "passphrase must have at least %d characters; set rtvs_internal_ca_passphrase from vault "
             "(ansible-vault encrypt_string)" % MIN_PASSPHRASE
         )
-    if key_size < certs.MIN_KEY_SIZE:
-        raise CertError("key_size %d is too weak; use %d or more" % (key_size, certs.MIN_KEY_SIZE))
+    if key_size < keys.MIN_KEY_SIZE:
+        raise CertError("key_size %d is too weak; use %d or more" % (key_size, keys.MIN_KEY_SIZE))
     if renew_before_days < 0 or intermediate_valid_days <= renew_before_days or root_valid_days <= renew_before_days:
         raise CertError(
             "root_valid_days (%d) and intermediate_valid_days (%d) must be greater than renew_before_days (%d) >= 0"
@@ -295,10 +296,10 @@ def plan(folder, passphrase, intermediate=False, domains=None, root_name=None, r
     root, root_key = (None, None) if result.folder_state == "missing" else _load_pair(
         folder, ROOT_CERT, ROOT_KEY, passphrase, "root")
     if root is None:
-        root_key = certs.generate_key(key_size)
+        root_key = keys.generate_key(key_size)
         root = build_ca(root_key, root_name or _created_name("root", now), root_valid_days,
                         1 if intermediate else 0, domains, now=now)
-        result.writes[ROOT_KEY] = certs.encrypted_key_pem(root_key, passphrase)
+        result.writes[ROOT_KEY] = keys.encrypted_key_pem(root_key, passphrase)
         result.writes[ROOT_CERT] = certs.certs_pem([root])
         result.reasons.append("root CA created")
     else:
@@ -348,10 +349,10 @@ def plan(folder, passphrase, intermediate=False, domains=None, root_name=None, r
             why = "intermediate CA expires on %s, within renew_before_days (%d)" % (
                 certs.iso(certs.not_after(inter)), renew_before_days)
         if why:
-            inter_key = certs.generate_key(key_size)
+            inter_key = keys.generate_key(key_size)
             inter = build_ca(inter_key, _created_name("issuing", now), intermediate_valid_days, 0, domains,
                              issuer_cert=root, issuer_key=root_key, now=now)
-            result.writes[INTERMEDIATE_KEY] = certs.encrypted_key_pem(inter_key, passphrase)
+            result.writes[INTERMEDIATE_KEY] = keys.encrypted_key_pem(inter_key, passphrase)
             result.writes[INTERMEDIATE_CERT] = certs.certs_pem([inter])
             result.reasons.append(why)
         result.intermediate = inter
@@ -410,3 +411,10 @@ def run(params, check_mode=False, now=None):
             fileio.atomic_write(os.path.join(folder, name), result_plan.writes[name], mode=mode,
                                 backup=name.startswith("intermediate"))
     return result
+
+
+# The internal_ca module: its logic, refusals and library (module and action plugin run this).
+ENTRY = module_runner.Entry(
+    "internal_ca", run, refusals=(CertError, fileio.FileError),
+    libraries=["cryptography"],
+)

@@ -28,8 +28,9 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_rules, password_rules
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.host import fileio
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs
+from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, keys
 from ansible_collections.rtvs.remote.plugins.module_utils.tls.pfx_inspect import (  # noqa: F401  pylint: disable=unused-import
     _algorithm,
     _bmp,
@@ -260,12 +261,12 @@ def run(params, check_mode=False):
                        "otherwise make a new key (rtvs.remote.broker_certificate)"))
     if problem:
         raise PfxError(problem)
-    key = certs.load_private_key(_read_input(params["privatekey_path"], "privatekey_path"), "privatekey_path",
-                                 params.get("privatekey_passphrase"))
+    key = keys.load_private_key(_read_input(params["privatekey_path"], "privatekey_path"), "privatekey_path",
+                                params.get("privatekey_passphrase"))
     leaf_and_chain = certs.load_certificates(_read_input(params["certificate_path"], "certificate_path"),
                                              "certificate_path")
     cert, chain = leaf_and_chain[0], leaf_and_chain[1:]
-    if not certs.key_matches(cert, key):
+    if not keys.key_matches(cert, key):
         raise PfxError("privatekey_path does not belong to certificate_path (their public keys differ); "
                        "give the key the certificate was issued for")
     # the names clients use must be covered (broker_rules.name_covered, the one rule), before anything is written
@@ -348,3 +349,10 @@ def run(params, check_mode=False):
     else:
         fileio.apply_attributes(path, owner, group, mode)
     return result
+
+
+# The pfx module: its logic, refusals and library (module and action plugin run this).
+ENTRY = module_runner.Entry(
+    "pfx", run, refusals=(PfxError, certs.CertError, fileio.FileError),
+    libraries=["cryptography"],
+)

@@ -45,6 +45,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     import httplib as http_client
 
+from ansible_collections.rtvs.remote.plugins.module_utils.common import module_runner
 from ansible_collections.rtvs.remote.plugins.module_utils.tls import certs, tls_posture
 
 try:
@@ -371,3 +372,45 @@ def _api_get(address, port, name, path, authorization, timeout, authenticated=Fa
         "body_excerpt": _excerpt(body) if status != 200 else None,
         "error": None,
     })
+
+
+class ProbeRefused(Exception):
+    """An option the probe cannot work with; the message names it and the fix."""
+
+
+def run(params, check_mode=False):
+    """The tls_probe module: check the options, probe the broker; return the module result (read-only, check mode
+    is the same)."""
+    del check_mode
+    if not 1 <= params["port"] <= 65535:
+        raise ProbeRefused("port %s is out of range; use the broker port, 1-65535 (default 5444)" % params["port"])
+    if params["ca_file"]:
+        try:
+            with open(params["ca_file"], "rb") as handle:
+                holds_pem = b"-----BEGIN CERTIFICATE-----" in handle.read()
+        except (IOError, OSError) as exc:
+            raise ProbeRefused("ca_file %s cannot be read (%s); point ca_file at a readable PEM file" % (params["ca_file"], exc))
+        if not holds_pem:
+            raise ProbeRefused("ca_file %s holds no PEM certificate; point ca_file at the PEM CA bundle clients trust"
+                               % params["ca_file"])
+    if params["password"] and not params["user"]:
+        raise ProbeRefused("password is given without user; set user to the account to log in with")
+    timeout = params["timeout"]
+    if not timeout > 0 or timeout == float("inf"):
+        raise ProbeRefused("timeout %s is not a positive number of seconds; use for example 5" % timeout)
+    pin = params.get("pin_sha256")
+    if pin and not normalize_pin(pin):
+        raise ProbeRefused("pin_sha256 is not a SHA-256 fingerprint; give the 64 hex digits (colons allowed) that "
+                           "openssl x509 -noout -fingerprint -sha256 -in <broker certificate> prints")
+    result = probe(
+        params["name"], params["port"], address=params["address"], ca_file=params["ca_file"],
+        timeout=timeout, user=params["user"], password=params["password"], pin_sha256=pin or None,
+    )
+    return dict(changed=False, probe=result)
+
+
+# The tls_probe module: its logic, refusals and library (module and action plugin run this).
+ENTRY = module_runner.Entry(
+    "tls_probe", run, refusals=(ProbeRefused,),
+    libraries=["cryptography"],
+)
