@@ -12,14 +12,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import password_rules
 
 
-def pfx_password_problem(password, target="linux", name="rtvs_pfx_password"):
-    """'' when the password suits the target's broker, else the message (never the password itself)."""
+def pfx_password_problem(password, target="linux", name="rtvs_pfx_password", severity=None):
+    """'' when the password suits the target's broker, else the message (never the password itself); with
+    ``severity`` (error or warning) only a problem of that severity (password_rules.judge decides which)."""
     if password is None:
         return ""
     if not isinstance(password, str):
         raise AnsibleFilterError("pfx_password_problem expects the password as a string, got %s" % type(password).__name__)
     try:
-        return password_rules.problem(str(password), target, name) or ""
+        return password_rules.problem(str(password), target, name, severity) or ""
     except ValueError as exc:
         raise AnsibleFilterError("pfx_password_problem: %s" % exc)
 

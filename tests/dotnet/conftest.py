@@ -128,21 +128,10 @@ def linux_settings(workdir, pfx_name, interpreters=None):
     }
 
 
-SHIPPED_LINUX = """{
-  "logging": {
-    "logFolder": "/tmp"
-  },
-  "security": {
-    "allowedGroup": "",
-    "X509CertificateFile": "/etc/rtvs/ssl-cert-snakeoil.pfx",
-    "X509CertificatePassword": "SnakeOil"
-  },
-  "startup": {
-    "name": "rtvsd"
-  },
-  "urls": "https://0.0.0.0:5444"
-}
-"""
+# the file the Debian package ships, as the molecule broker double installs it (tests/unit/test_broker_config.py
+# reads the same file)
+with open(os.path.join(ROOT, "molecule", "shared", "broker_double", "rtvsd.config.json"), encoding="utf-8") as _shipped:
+    SHIPPED_LINUX = _shipped.read()
 
 # name -> (existing file text or None, PFX it points at, keys the existing file adds that must stay)
 LINUX_CONFIGS = {

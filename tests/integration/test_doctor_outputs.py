@@ -5,20 +5,15 @@ empty configuration (as AWX or anyone's own project runs it), the yaml and json 
 import json
 import os
 import re
-import socket
-import ssl
 import stat
 import sys
-import threading
 import xml.etree.ElementTree as ET
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".work", "ac"))
-from ansible_collections.rtvs.remote.plugins.module_utils.tls import issuing  # noqa: E402
+from ansible_collections.rtvs.remote.tests.helpers import tls_server as local_tls  # noqa: E402
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "doctor.yml")
 TABLE_LINES = (
@@ -110,34 +105,10 @@ def test_report_files_are_written_0600_only_when_asked(playbook, tmp_path, empty
 @pytest.fixture
 def tls_server(tmp_path):
     """A TLS 1.2 server on 127.0.0.1 with a certificate for rtvs-nowhere.invalid and 127.0.0.1 (not HTTP)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = issuing.build_certificate(key, "rtvs-nowhere.invalid", ["rtvs-nowhere.invalid", "127.0.0.1"])
-    cert_path, key_path = tmp_path / "c.pem", tmp_path / "k.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(str(cert_path), str(key_path))
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            try:
-                conn = server.accept()[0]
-            except OSError:
-                return
-            try:
-                ctx.wrap_socket(conn, server_side=True).close()
-            except (ssl.SSLError, OSError):
-                conn.close()
-
-    threading.Thread(target=loop, daemon=True).start()
-    yield server.getsockname()[1], str(cert_path)
-    stop.set()
-    server.close()
+    cert_path, key_path = local_tls.certificate_files(tmp_path, "rtvs-nowhere.invalid",
+                                                      ["rtvs-nowhere.invalid", "127.0.0.1"])
+    with local_tls.serving(local_tls.context(cert_path, key_path)) as port:
+        yield port, cert_path
 
 
 def test_unresolvable_name_warns_and_the_network_checks_probe_ansible_host(playbook, tmp_path, tls_server):

@@ -81,6 +81,27 @@ def test_missing_or_weak_pfx_password_fails_without_showing_it(playbook_file):
     assert allowed.rc == 0, allowed
 
 
+@pytest.mark.parametrize("password, expected", [
+    ("Nul\u0000-Secret-Canary-5", "rtvs_pfx_password contains a NUL byte"),
+    ("Tab\t-Secret-Canary-5", "rtvs_pfx_password contains a control character"),
+    ("Line\n-Secret-Canary-5", "rtvs_pfx_password contains a control character"),
+])
+def test_control_character_in_pfx_password_is_refused_before_the_host(playbook_file, password, expected):
+    """The one password rule's refusal stops the Windows preflight (it only warned before, and pfx failed later)."""
+    result = run_playbook(playbook_file, dict(GOOD, rtvs_pfx_password=password), verbosity=3)
+    assert result.rc != 0, result
+    assert "Refuse a PFX password with a control character" in result.output, result
+    assert expected in result.output, result
+    assert "Secret-Canary" not in result.output.split("PLAY [", 1)[1], "the rejected password was printed"
+
+
+def test_non_ascii_pfx_password_only_warns_on_windows(playbook_file):
+    result = run_playbook(playbook_file, dict(GOOD, rtvs_pfx_password="Caf\u00e9-Secret-Canary-5"))
+    assert result.rc == 0, result
+    assert "WARNING: rtvs_pfx_password has 1 character outside printable ASCII" in result.output, result
+    assert "Caf\u00e9" not in result.output
+
+
 def test_on_host_certificate_needs_no_pfx_password(playbook_file):
     values = dict(GOOD, rtvs_windows_certificate_on_host=True)
     del values["rtvs_pfx_password"]

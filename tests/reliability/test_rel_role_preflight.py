@@ -111,3 +111,16 @@ def test_pfx_password_with_control_character_or_too_short_refused_linux(tmp_path
     _assert_refused_before_connecting(result, message)
     assert "outside printable ASCII" not in result.output
     assert "Canary" not in result.output and "Sh0rt!" not in result.output
+
+
+@pytest.mark.parametrize("password, message", [
+    ("Rel-Pre\u0000flight-Canary", "rtvs_pfx_password contains a NUL byte, which the PKCS#12 layers cannot take"),
+    ("Rel-Pre\u001bflight-Canary", "rtvs_pfx_password contains a control character (a newline, tab, escape ...)"),
+], ids=["NUL", "escape"])
+def test_pfx_password_with_control_character_refused_windows(tmp_path, password, message):
+    """The Windows preflight only warned (its debug showed the refusal and went on, until pfx failed on the
+    controller later); the one password rule now says it is an error and the preflight stops."""
+    result = _run(tmp_path, "rtvs_windows", WINDOWS, {"rtvs_pfx_password": password}, ansible_connection="winrm",
+                  ansible_winrm_transport="basic", ansible_password="x")
+    _assert_refused_before_connecting(result, message)
+    assert "Canary" not in result.output

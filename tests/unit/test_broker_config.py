@@ -12,21 +12,11 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.rtvs.remote.plugins.module_utils.broker import broker_config as bc
 
-SHIPPED = """{
-  "logging": {
-    "logFolder": "/tmp"
-  },
-  "security": {
-    "allowedGroup": "",
-    "X509CertificateFile": "/etc/rtvs/ssl-cert-snakeoil.pfx",
-    "X509CertificatePassword": "SnakeOil"
-  },
-  "startup": {
-    "name": "rtvsd"
-  },
-  "urls": "https://0.0.0.0:5444"
-}
-"""
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the file the Debian package ships (the molecule broker double installs the same bytes; tests/dotnet reads it too)
+SHIPPED_FILE = os.path.join(ROOT, "molecule", "shared", "broker_double", "rtvsd.config.json")
+with open(SHIPPED_FILE, encoding="utf-8") as _shipped:
+    SHIPPED = _shipped.read()
 
 ODD = '{"URLS":"https://0.0.0.0:5444",   "Security": {"x509certificatefile": "/k.pfx", "X509CERTIFICATEPASSWORD": "old"},\n "Custom": {"keep": [1, 2]}}'
 
@@ -341,3 +331,16 @@ def test_pending_group_and_r_are_reported_not_failed():
     assert lenient == []
     notes = bc.pending_notes(config, "rtvs-nonexistent-group", True)
     assert len(notes) == 2 and "creates it" in notes[0] and "installs it" in notes[1]
+
+
+def test_the_shipped_fixture_is_the_file_the_debian_package_ships():
+    """SHIPPED (also tests/dotnet's SHIPPED_LINUX and the molecule double's file) is the package's own
+    src/Linux/Host/Broker/Impl/rtvsd.config.json (shared/reference/rtvs-facts.md), newline-terminated, no BOM."""
+    assert json.loads(SHIPPED) == {
+        "logging": {"logFolder": "/tmp"},
+        "security": {"allowedGroup": "", "X509CertificateFile": "/etc/rtvs/ssl-cert-snakeoil.pfx",
+                     "X509CertificatePassword": "SnakeOil"},
+        "startup": {"name": "rtvsd"},
+        "urls": "https://0.0.0.0:5444",
+    }
+    assert SHIPPED.startswith("{\n  \"logging\"") and SHIPPED.endswith("}\n") and "\r" not in SHIPPED

@@ -56,3 +56,37 @@ def test_control_characters_come_first_with_their_own_message_for_both_targets(p
     assert message.startswith("rtvs_pfx_password " + specific), message
     assert "outside printable ASCII" not in message and not message.startswith("WARNING")
     assert password not in message
+
+
+@pytest.mark.parametrize("password, target, severity, starts", [
+    ("Printable-ASCII ~ 123", "linux", None, None),
+    ("Printable-ASCII ~ 123", "windows", None, None),
+    ("caf\u00e9-secret", "linux", "error", "pw has 1 character outside printable ASCII"),
+    ("caf\u00e9-secret", "windows", "warning", "WARNING: pw has 1 character outside printable ASCII"),
+    ("nul\u0000-secret", "linux", "error", "pw contains a NUL byte"),
+    ("nul\u0000-secret", "windows", "error", "pw contains a NUL byte"),
+    ("tab\t-caf\u00e9", "windows", "error", "pw contains a control character"),
+    ("esc\u001b-secret", "windows", "error", "pw contains a control character"),
+    ("\u0085-next-line", "windows", "error", "pw contains a control character"),
+])
+def test_judge_says_which_problem_is_a_refusal_and_which_a_warning(password, target, severity, starts):
+    """Issue 12: the Windows preflight refuses what judge() calls an error and only warns about a warning; the
+    decision is Python's, not a test of the message's text in Jinja."""
+    found, message = password_rules.judge(password, target, "pw")
+    assert found == severity
+    assert (message is None) if starts is None else message.startswith(starts), message
+    # problem() and the filter give the message for its own severity and nothing for the other
+    assert password_rules.problem(password, target, "pw") == message
+    for wanted in password_rules.SEVERITIES:
+        expected = message if wanted == severity else None
+        assert password_rules.problem(password, target, "pw", severity=wanted) == expected
+        assert pfx_password_problem(password, target, "pw", severity=wanted) == (expected or "")
+    if message:
+        assert password not in message
+
+
+def test_unknown_severity_is_refused():
+    with pytest.raises(ValueError, match="severity must be one of error, warning"):
+        password_rules.problem("x", "windows", severity="fatal")
+    with pytest.raises(AnsibleFilterError, match="severity must be one of error, warning, got 'fatal'"):
+        pfx_password_problem("x", "windows", severity="fatal")

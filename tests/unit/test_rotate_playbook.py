@@ -43,6 +43,50 @@ def test_role_defaults_come_from_the_roles_not_repeated_here():
         assert os.path.isfile(os.path.join(ROOT, "roles", role.rsplit(".", maxsplit=1)[-1], "tasks", tasks_from))
 
 
+def _tasks(tasks):
+    """Every task, blocks flattened."""
+    found = []
+    for task in tasks or []:
+        found.append(task)
+        found += _tasks(task.get("block")) + _tasks(task.get("rescue")) + _tasks(task.get("always"))
+    return found
+
+
+def test_linux_play_uses_the_roles_variables_as_they_are():
+    """No aliases of the role's values and no service name of its own: rtvs_fqdn, rtvs_port,
+    rtvs_linux_health_address and linux_broker_service come from linux_broker (defaults and vars/main.yml)."""
+    linux = plays()["rtvs_linux"]
+    assert set(linux["vars"]) == {"rotate_controller_host_dir", "rotate_force"}
+    assert "linux_broker_controller_host_dir" in linux["vars"]["rotate_controller_host_dir"]
+    probes = [t["rtvs.remote.tls_probe"] for t in _tasks(linux["tasks"]) if "rtvs.remote.tls_probe" in t]
+    assert len(probes) == 2
+    for probe in probes:
+        assert probe == {"name": "{{ rtvs_fqdn }}", "address": "{{ rtvs_linux_health_address }}",
+                         "port": "{{ rtvs_port }}"}
+    restart = [t for t in _tasks(linux["tasks"]) if t.get("name") == "Restart the broker on the previous files"][0]
+    assert "rtvsd" not in restart["ansible.builtin.shell"]["cmd"]
+    assert "linux_broker_service" in restart["ansible.builtin.shell"]["cmd"]
+    role_vars = load("roles", "linux_broker", "vars", "main.yml")
+    assert role_vars["linux_broker_service"] == "rtvsd"
+    defaults = load("roles", "linux_broker", "defaults", "main.yml")
+    assert {"rtvs_fqdn", "rtvs_port", "rtvs_linux_health_address"} <= set(defaults)
+
+
+def test_rotate_defaults_and_controller_scripts_are_written_once_for_both_plays():
+    source = text("playbooks", "rotate.yml")
+    assert source.count("rtvs_rotate_serial | default(2)") == 1
+    assert source.count("rtvs_rotate_force | default(false)") == 1
+    assert source.count(".before-rotate\"; fi") == 1 and source.count("echo set-aside") == 1
+    linux, windows = plays()["rtvs_linux"], plays()["rtvs_windows"]
+    assert linux["serial"] == windows["serial"] and linux["vars"]["rotate_force"] == windows["vars"]["rotate_force"]
+
+    def scripts(play):
+        return [t["ansible.builtin.shell"]["cmd"] for t in _tasks(play["tasks"])
+                if "ansible.builtin.shell" in t and "before-rotate" in t["ansible.builtin.shell"]["cmd"]]
+
+    assert scripts(linux) == scripts(windows) and len(scripts(linux)) == 2
+
+
 def test_windows_rollback_brings_the_previous_certificate_back_before_removing_the_new():
     block = [t for t in plays()["rtvs_windows"]["tasks"] if "rescue" in t][0]
     order = modules(block["rescue"])

@@ -4,6 +4,7 @@
 """Which passwords the PKCS#12 and PEM layers and the RTVS brokers can take: the one password rule of the collection,
 used by the modules (pfx, broker_config, broker_certificate, broker_info) and, through the filter
 rtvs.remote.pfx_password_problem, by both roles' preflight. Checked before any crypto layer sees a secret.
+judge() says whether a problem is an error (refused) or only a warning, so no caller reads that from the text.
 
 Pure Python, no imports beyond the standard library. No message ever contains the value.
 
@@ -71,26 +72,46 @@ def outside(password):
     return sum(1 for char in (password or "") if not FIRST <= ord(char) <= LAST)
 
 
-def problem(password, target="linux", name="password"):
-    """None when ``password`` suits ``target``'s broker, else the message.
+ERROR, WARNING = "error", "warning"
+SEVERITIES = (ERROR, WARNING)
 
-    A NUL or another control character gives control_character_problem's refusal for both targets, first. Any
-    other character outside printable ASCII gives an error for linux and a warning (``WARNING: ...``) for
-    windows. ``name`` is how the message calls the password (an option or variable name).
+
+def judge(password, target="linux", name="password"):
+    """(severity, message) for ``password`` on ``target``'s broker: (None, None) when it suits it.
+
+    A NUL or another control character gives control_character_problem's refusal for both targets, first
+    (``error``). Any other character outside printable ASCII gives an ``error`` for linux and a ``warning``
+    (its message starts with ``WARNING:``) for windows. ``name`` is how the message calls the password (an option
+    or variable name).
     """
     if target not in TARGETS:
         raise ValueError("target must be one of %s, got %r" % (", ".join(TARGETS), target))
     control = control_character_problem(name, password)
     if control:
-        return control
+        return ERROR, control
     count = outside(password)
     if not count:
-        return None
+        return None, None
     what = "%s has %d character%s outside printable ASCII (non-ASCII letters such as \u00e9 or \u20ac)" % (
         name, count, "" if count == 1 else "s")
     if target == "linux":
-        return "%s. %s %s" % (what, WHY, FIX)
-    return ("WARNING: %s. The Windows broker (.NET Framework) opens such a PFX, but the same password would fail on a "
-            "Linux broker: it runs .NET Core 1.x on OpenSSL 1.0.x, which converts a PFX password to BMPString byte by "
-            "byte (openssl/openssl#3535, #6179), and so would older OpenSSL tools. Prefer printable ASCII (0x20-0x7E)."
-            % what)
+        return ERROR, "%s. %s %s" % (what, WHY, FIX)
+    return WARNING, (
+        "WARNING: %s. The Windows broker (.NET Framework) opens such a PFX, but the same password would fail on a "
+        "Linux broker: it runs .NET Core 1.x on OpenSSL 1.0.x, which converts a PFX password to BMPString byte by "
+        "byte (openssl/openssl#3535, #6179), and so would older OpenSSL tools. Prefer printable ASCII (0x20-0x7E)."
+        % what)
+
+
+def problem(password, target="linux", name="password", severity=None):
+    """None when ``password`` suits ``target``'s broker, else the message (judge()).
+
+    With ``severity`` (``error`` or ``warning``) only a problem of that severity is returned, so a caller can
+    refuse the errors and only warn about the rest.
+    """
+    if severity is not None and severity not in SEVERITIES:
+        raise ValueError("severity must be one of %s, got %r" % (", ".join(SEVERITIES), severity))
+    found, message = judge(password, target, name)
+    if severity is not None and found != severity:
+        return None
+    return message
