@@ -97,7 +97,7 @@ def _role_options(role_path):
             data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise PlanFailed(dict(failed=True, msg="from_role needs the role's meta/argument_specs.yml (run the "
-                                              "task from rtvs.remote.linux_broker): %s" % exc))
+                                               "task from rtvs.remote.linux_broker): %s" % exc))
     return ((data or {}).get("argument_specs") or {}).get(ROLE_ENTRY_POINT, {}).get("options") or {}
 
 
@@ -175,7 +175,7 @@ class ActionModule(ActionBase):
         missing = [name for name in linux_role.ROLE_CONSTANTS if name not in task_vars]
         if missing:
             raise PlanFailed(dict(failed=True, msg="from_role needs the role's vars/main.yml (missing %s): run the task "
-                                                  "inside rtvs.remote.linux_broker" % ", ".join(missing)))
+                                                   "inside rtvs.remote.linux_broker" % ", ".join(missing)))
         role = dict((name, self._templar.template(task_vars[name])) for name in linux_role.ROLE_CONSTANTS)
         return linux_role.plan_options(
             values, role, task_vars.get("inventory_hostname"), run_tags=task_vars.get("ansible_run_tags") or ["all"],
