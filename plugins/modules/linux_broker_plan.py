@@ -15,11 +15,13 @@ description:
     controller and calls M(rtvs.remote.linux_host_info) once on the host). Each task costs the controller a worker
     process for every host even when skipped, so an idempotent rerun of the role is this task plus one skipped
     include.
-  - With O(check_role_inputs=true), first reads the role's variables (the options of rtvs.remote.linux_broker's
-    C(meta/argument_specs.yml), as the play resolves them), checks them with ansible-core's argument spec validator
-    and the role's input rules (the collection's C(linux_inputs) module_utils), and fails before anything is done
-    with every broken input named and its fix. The role's C(site.yml) play imports the role with
-    C(rolespec_validate=false), since this task validates the same spec.
+  - With O(from_role=true) (how the role runs it), first reads the role's variables (the options of
+    rtvs.remote.linux_broker's C(meta/argument_specs.yml), as the play resolves them), checks them with ansible-core's
+    argument spec validator and the role's input rules (the collection's C(linux_inputs) module_utils), and fails
+    before anything is done with every broken input named and its fix; then builds O(selected), O(controller),
+    O(host) and O(health) from the same variables in Python (the collection's C(linux_role) module_utils). The
+    collection's C(linux.yml) play imports the role with C(rolespec_validate=false), since this task validates the
+    same spec.
   - On the controller, in this process, does what M(rtvs.remote.internal_ca) (one host at a time),
     M(rtvs.remote.broker_certificate) and M(rtvs.remote.pfx) do with O(controller) (their own code, their own check
     mode and diff), and makes the host's folder (mode 0700) under the controller folder.
@@ -47,16 +49,18 @@ attributes:
     support: full
     description: Reports a change only when the controller's certificate, PFX or folder changed.
 options:
-  check_role_inputs:
+  from_role:
     description:
-      - Check the variables of the role the task runs in (its C(role_path)) against its argument spec and input rules
-        first. Secrets (no_log options of the spec) are masked in every message.
+      - Read the variables of the role the task runs in (its C(role_path) and C(vars/main.yml) constants), check them
+        against its argument spec and input rules, and build the other options from them. Secrets (no_log options of
+        the spec) are masked in every message. Mutually exclusive with O(selected), O(controller), O(host) and
+        O(health).
     type: bool
     default: false
   inputs_only:
     description:
-      - Stop after the input check (the role's C(tasks/preflight.yml), used by C(playbooks/rotate.yml)).
-        O(controller) and O(host) are required otherwise.
+      - With O(from_role=true), stop after the input check (the role's C(tasks/preflight.yml), used by
+        C(playbooks/rotate.yml)); RV(role) is returned. Without O(from_role), O(controller) and O(host) are required.
     type: bool
     default: false
   selected:
@@ -142,25 +146,35 @@ notes:
 """
 
 EXAMPLES = r"""
-# roles/linux_broker/tasks/plan.yml gives every option; register the result and look up plan.todo.<step>
+# roles/linux_broker/tasks/plan.yml: register the result and look up plan.todo.<step>
 - name: Check the inputs, certificate and PFX on the controller, read the host and plan
   rtvs.remote.linux_broker_plan:
-    check_role_inputs: true
-    controller: "{{ linux_broker_controller }}"
-    host:
-      users: "{{ rtvs_users }}"
-      desired: "{{ linux_broker_desired }}"
-      certificate_password: "{{ rtvs_pfx_password }}"
+    from_role: true
   register: linux_broker_host
 
 # roles/linux_broker/tasks/preflight.yml: the role's inputs alone (before playbooks/rotate.yml changes anything)
 - name: Check the role's inputs on the controller, naming every broken one
   rtvs.remote.linux_broker_plan:
-    check_role_inputs: true
+    from_role: true
     inputs_only: true
+  register: linux_broker_host
 """
 
 RETURN = r"""
+role:
+  description: With O(from_role=true), the paths the role's tasks use, built from its variables.
+  returned: with from_role, once the inputs are valid
+  type: dict
+  contains:
+    controller_host_dir:
+      description: The host's folder on the controller (key, certificate, PFX).
+      type: str
+    pfx_path:
+      description: The PFX on the host.
+      type: str
+    health_ca:
+      description: The CA file the health check trusts (empty when none is known).
+      type: str
 plan:
   description: The plan, as RV(rtvs.remote.linux_host_info#module:plan), with C(todo.any) (one include is run when
     true), C(todo.act) and, after this task's probe, C(health) (C(probed), C(problems)).

@@ -87,7 +87,7 @@ options:
     type: str
   desired:
     description:
-      - The state rtvs.remote.linux_broker wants (its C(linux_broker_desired)). When given, the module also returns
+      - The state rtvs.remote.linux_broker wants (its plan task builds it from the role's variables). When given, the module also returns
         RV(plan), and completes O(packages), O(groups), O(users_group), O(paths), O(key_access), O(service) and
         O(port) from it.
       - "Keys: C(check_mode), C(r) (C(install), C(source), C(version), C(require_supported)), C(daemon) (C(install),

@@ -7,7 +7,9 @@ Used by the filter rtvs.remote.unknown_variables (the Windows role's preflight) 
 (module_utils/host/linux_inputs.py).
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import difflib
 

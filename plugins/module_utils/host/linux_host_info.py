@@ -307,7 +307,7 @@ def _with_desired(params):
     if not desired:
         return dict(params)
     if not isinstance(desired, dict):
-        raise StateError("desired must be a dict (the role's linux_broker_desired)")
+        raise StateError("desired must be a dict (module_utils/host/linux_role.py builds it)")
     merged = dict(params)
     daemon = desired.get("daemon") or {}
     packages = list(params.get("packages") or [])

@@ -10,7 +10,9 @@ would), then the rules below, every broken input named with its fix, all at once
 the rules read the values as the user gave them (before the spec's type conversion), as the checks always did.
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import os
 import re

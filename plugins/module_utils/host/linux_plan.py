@@ -4,7 +4,7 @@
 """The plan of rtvs.remote.linux_broker: which steps are to do on a host, and why, from what it wants and what is there.
 
 Pure Python, no Ansible imports, no I/O: ``plan(desired, state)`` takes the desired state (computed once
-from the role's variables, ``linux_broker_desired`` in roles/linux_broker/vars/main.yml) and the
+from the role's variables by module_utils/host/linux_role.py) and the
 observations of rtvs.remote.linux_host_info (host_state.gather) and returns, for every step of the role,
 
 - ``pending``: the step would change the host (True), would not (False), or only its module can tell (None);
@@ -179,7 +179,7 @@ def config_flags(desired, state):
 def plan(desired, state):
     """{steps, todo, pending, errors, warnings, r, config, folders} for ``desired`` on a host in ``state``."""
     if not isinstance(desired, dict):
-        raise PlanError("desired must be a dict (linux_broker_desired)")
+        raise PlanError("desired must be a dict (module_utils/host/linux_role.py builds it)")
     check = bool(desired.get("check_mode"))
     r_want = desired.get("r") or {}
     daemon = desired.get("daemon") or {}

@@ -10,7 +10,9 @@ of the host (linux_plan.py plans against it), the health probe and which tagged 
 constants (service, account, folders, drop-in) stay in roles/linux_broker/vars/main.yml and come in as ``role``.
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import hashlib
 import os

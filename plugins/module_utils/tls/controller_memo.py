@@ -23,7 +23,9 @@ the sources ca and internal_ca, whose CA key broker_certificate opens with its p
 same reason. Check mode reads the memo but never writes it.
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import calendar
 import hashlib
