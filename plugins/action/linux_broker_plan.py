@@ -221,7 +221,10 @@ class ActionModule(ActionBase):
         if done["folder"]["changed"] and not check:
             self._make_folder(host_dir, spec.get("owner"))
         # an unchanged check the last run remembered (module_utils/tls/controller_memo.py): no key or PFX opened
-        remembered = controller_memo.recall(host_dir, certificate_args, pfx_args) if issuable else None
+        # (with the internal CA, rtvs.remote.internal_ca has just opened the CA's keys with their passphrase)
+        ca_verified = bool(spec.get("internal_ca"))
+        remembered = controller_memo.recall(host_dir, certificate_args, pfx_args,
+                                            ca_verified=ca_verified) if issuable else None
         if remembered:
             done["certificate"], done["pfx"] = remembered
             return done
@@ -238,7 +241,8 @@ class ActionModule(ActionBase):
         else:
             done["pfx"] = self._entry(PFX, argument_specs.PFX, pfx_args, check, no_log, "rtvs.remote.pfx")
             if not check:
-                controller_memo.remember(host_dir, certificate_args, pfx_args, done["certificate"], done["pfx"])
+                controller_memo.remember(host_dir, certificate_args, pfx_args, done["certificate"], done["pfx"],
+                                         ca_verified=ca_verified)
         return done
 
     @staticmethod

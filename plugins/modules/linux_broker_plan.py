@@ -27,8 +27,9 @@ description:
     mode and diff), and makes the host's folder (mode 0700) under the controller folder.
   - After both passed, remembers the check in the host's folder (C(.rtvs-remote-checked.json), 0600); a later run
     with every option, file and the folder unchanged, the certificate before its renewal window and a PFX the
-    password still opens takes the remembered results instead of opening the key and the PFX again. Sources C(ca)
-    and C(internal_ca) and keys with a passphrase are always checked in full (docs/certificates.md).
+    password still opens takes the remembered results instead of opening the key and the PFX again. Source C(ca)
+    and keys with a passphrase are always checked in full; with C(internal_ca) the CA module runs first on every
+    run (docs/certificates.md).
   - Calls M(rtvs.remote.linux_host_info) once on the host with O(host) and the controller's PFX checksum; that
     read-only call also runs M(rtvs.remote.broker_config)'s check mode for the configuration, and returns the plan
     (the collection's C(linux_plan) module_utils).

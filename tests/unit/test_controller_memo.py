@@ -121,6 +121,24 @@ def test_sources_and_keys_with_a_passphrase_are_never_remembered(host, changes):
     assert controller_memo.recall(host["dir"], certificate, host["pfx"]) is None
 
 
+def test_source_ca_is_remembered_only_when_the_ca_key_was_opened_in_this_run(host):
+    """The internal CA: rtvs.remote.internal_ca opens its keys with the passphrase before every check."""
+    certificate = dict(host["certificate"], source="ca", ca_certificate_path="/ca.crt", ca_privatekey_path="/ca.key")
+    assert controller_memo.applies(certificate, host["pfx"]) is False
+    assert controller_memo.applies(certificate, host["pfx"], ca_verified=True) is True
+    # but never a key encrypted at rest, whoever verified the CA
+    assert controller_memo.applies(dict(certificate, privatekey_passphrase="p"), host["pfx"], ca_verified=True) is False
+
+
+def test_a_changed_issuer_file_makes_the_modules_run(host, tmp_path):
+    issuer = tmp_path / "issuer.crt"
+    issuer.write_text("one")
+    host["certificate"].update(ca_certificate_path=str(issuer))
+    before = controller_memo.inputs(host["dir"], host["certificate"], host["pfx"])
+    issuer.write_text("two")
+    assert controller_memo.inputs(host["dir"], host["certificate"], host["pfx"]) != before
+
+
 def test_check_mode_does_not_write_a_memo(host):
     os.remove(os.path.join(host["dir"], controller_memo.MEMO))
     how, _results = host["check"](check_mode=True)

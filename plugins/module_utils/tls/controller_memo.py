@@ -19,8 +19,10 @@ two results. A later run uses the results instead of running the modules only wh
 
 Not remembered (the modules run every time): a key encrypted at rest or a provided key with a passphrase (a
 wrong passphrase must fail now, not at the next renewal; a cheap verifier of it would weaken the encryption), and
-the sources ca and internal_ca, whose CA key broker_certificate opens with its passphrase on every run for the
-same reason. Check mode reads the memo but never writes it.
+the source ca, whose CA key broker_certificate opens with its passphrase on every run for the same reason. The
+internal CA is remembered: rtvs.remote.internal_ca opens its keys with the passphrase on every run before this
+check (``ca_verified``), and the issuer's certificate and key files are part of the remembered state, so a new
+intermediate or a CA rotation makes the modules run. Check mode reads the memo but never writes it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -47,9 +49,14 @@ FILE_OPTIONS = ("path", "privatekey_path", "certificate_path", "ca_certificate_p
 DROPPED = ("diff", "invocation", "failed", "msg")
 
 
-def applies(certificate, pfx):
-    """Whether a check of these options may be remembered (see the module docstring)."""
-    return (certificate.get("source") in ("selfsigned", "provided")
+def applies(certificate, pfx, ca_verified=False):
+    """Whether a check of these options may be remembered (see the module docstring).
+
+    ``ca_verified``: the issuing CA's key was opened with its passphrase in this run already (the internal CA:
+    rtvs.remote.internal_ca runs before on every run), so source ca may be remembered too.
+    """
+    sources = ("selfsigned", "provided", "ca") if ca_verified else ("selfsigned", "provided")
+    return (certificate.get("source") in sources
             and not certificate.get("privatekey_passphrase") and not pfx.get("privatekey_passphrase")
             and not certificate.get("provided_privatekey_passphrase"))
 
@@ -93,9 +100,9 @@ def _epoch(iso):
     return calendar.timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S"))
 
 
-def recall(host_dir, certificate, pfx, now=None):
+def recall(host_dir, certificate, pfx, now=None, ca_verified=False):
     """The remembered (certificate result, pfx result), or None when the modules must run."""
-    if not applies(certificate, pfx):
+    if not applies(certificate, pfx, ca_verified):
         return None
     path = os.path.join(host_dir, MEMO)
     try:
@@ -130,9 +137,9 @@ def recall(host_dir, certificate, pfx, now=None):
     return memo["certificate"], memo["pfx"]
 
 
-def remember(host_dir, certificate, pfx, certificate_result, pfx_result):
+def remember(host_dir, certificate, pfx, certificate_result, pfx_result, ca_verified=False):
     """Write the memo after both modules passed and wrote what they had to (not in check mode)."""
-    if not applies(certificate, pfx) or certificate_result.get("failed") or pfx_result.get("failed"):
+    if not applies(certificate, pfx, ca_verified) or certificate_result.get("failed") or pfx_result.get("failed"):
         return
     kept = dict((k, v) for k, v in certificate_result.items() if k not in DROPPED)
     kept_pfx = dict((k, v) for k, v in pfx_result.items() if k not in DROPPED)
