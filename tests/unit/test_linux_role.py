@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_role
+from ansible_collections.rtvs.remote.plugins.module_utils.host import linux_inputs, linux_role
 
 ROLE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "linux_broker")
 
@@ -94,3 +94,12 @@ def test_switches_are_read_as_ansible_reads_booleans():
     desired = options["host"]["desired"]
     assert desired["health_check"] is False and desired["firewall"] is False and desired["port"] == 5445
     assert options["selected"]["health"] is False and options["health"]["port"] == 5445
+
+
+def test_the_port_is_read_as_the_input_check_reads_it():
+    """A port the input rules accept ("5445.0", as Jinja's | int reads it) is the port the options carry."""
+    values = _values(rtvs_port="5445.0")
+    problems = linux_inputs.rule_problems(values, list(values), list(values), is_file=lambda path: False)
+    assert not [p for p in problems if p.startswith("rtvs_port")], problems
+    options, _where = linux_role.plan_options(values, ROLE, "b1")
+    assert options["health"]["port"] == 5445 and options["host"]["desired"]["port"] == 5445

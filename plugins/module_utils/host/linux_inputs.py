@@ -46,11 +46,14 @@ def _text(value):
     return "" if value is None else (value if isinstance(value, str) else str(value))
 
 
-def _bool(value):
+def as_bool(value):
+    """``value`` as the role's Jinja read it (``| bool``); linux_role.py reads the switches the same way."""
     return boolean(value, strict=False)
 
 
-def _int(value):
+def as_int(value):
+    """``value`` as the role's Jinja read it (``| int``: a float string is cut, anything else is 0); the port check
+    here and the port linux_role.py builds the configuration with read it the same way."""
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -94,7 +97,7 @@ def rule_problems(v, variable_names, known, is_file=os.path.isfile):
     if unknown:
         errors.append(_unknown_message(unknown))
     password = _text(v.get("rtvs_pfx_password"))
-    if not (password and (_bool(v.get("rtvs_allow_insecure_defaults", False)) or password.lower() not in INSECURE_PASSWORDS)
+    if not (password and (as_bool(v.get("rtvs_allow_insecure_defaults", False)) or password.lower() not in INSECURE_PASSWORDS)
             and not re.match("(?i)replace-me", password)):
         errors.append("rtvs_pfx_password is empty, a placeholder, or a published default (%s). Set rtvs_pfx_password "
                       "from an ansible-vault file (see inventories/example/group_vars), or set "
@@ -122,7 +125,7 @@ def rule_problems(v, variable_names, known, is_file=os.path.isfile):
     if source == "internal_ca" and len(_text(v.get("rtvs_internal_ca_passphrase"))) < 12:
         errors.append("rtvs_certificate_source=internal_ca needs rtvs_internal_ca_passphrase (12 characters or more, "
                       "from a vault: ansible-vault encrypt_string); it encrypts the CA's keys on the controller.")
-    if not 1 <= _int(v.get("rtvs_port")) <= 65535:
+    if not 1 <= as_int(v.get("rtvs_port")) <= 65535:
         errors.append("rtvs_port must be 1-65535 (now %s)." % _text(v.get("rtvs_port")))
     group = _text(v.get("rtvs_allowed_group"))
     if not group or group == "Users":
@@ -133,7 +136,7 @@ def rule_problems(v, variable_names, known, is_file=os.path.isfile):
         errors.append("rtvs_allowed_sources must be IP addresses or CIDRs like 10.20.0.0/16 (not: %s)."
                       % ", ".join(bad))
     package = _text(v.get("rtvs_daemon_package"))
-    if _bool(v.get("rtvs_daemon_install", False)) and not re.match("^https?://", package) and not is_file(package):
+    if as_bool(v.get("rtvs_daemon_install", False)) and not re.match("^https?://", package) and not is_file(package):
         errors.append("With rtvs_daemon_install=true, rtvs_daemon_package must be an http(s) URL or a .deb on the "
                       "controller (now '%s'), or set rtvs_daemon_install=false to manage configuration only." % package)
     r_source = _text(v.get("rtvs_linux_r_source"))

@@ -19,7 +19,7 @@ import os
 import re
 from urllib.parse import unquote_plus
 
-from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.rtvs.remote.plugins.module_utils.host.linux_inputs import as_bool, as_int
 
 # the role's constants, read from its vars/main.yml (the names its tasks use)
 ROLE_CONSTANTS = ("linux_broker_service", "linux_broker_service_user", "linux_broker_etc", "linux_broker_dropin",
@@ -27,20 +27,9 @@ ROLE_CONSTANTS = ("linux_broker_service", "linux_broker_service_user", "linux_br
 _DEB_NAME = re.compile(r"^rtvs-daemon_([^_]+)_[^_]+[.]deb$")
 
 
-def _bool(value):
-    return boolean(value, strict=False)
-
-
 def _or_none(value):
     """As Jinja's ``default(none, true)``: a falsy value becomes None."""
     return value if value else None
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def daemon_version(package):
@@ -126,9 +115,9 @@ def desired(v, role, where, check_mode=False):
     dropin = role["linux_broker_dropin"]
     return {
         "check_mode": bool(check_mode),
-        "r": {"install": _bool(v.get("rtvs_linux_r_install")), "source": v.get("rtvs_linux_r_source"),
-              "version": v.get("rtvs_linux_r_version"), "require_supported": _bool(v.get("rtvs_require_supported_r"))},
-        "daemon": {"install": _bool(v.get("rtvs_daemon_install")), "package": v.get("rtvs_daemon_package"),
+        "r": {"install": as_bool(v.get("rtvs_linux_r_install")), "source": v.get("rtvs_linux_r_source"),
+              "version": v.get("rtvs_linux_r_version"), "require_supported": as_bool(v.get("rtvs_require_supported_r"))},
+        "daemon": {"install": as_bool(v.get("rtvs_daemon_install")), "package": v.get("rtvs_daemon_package"),
                    "version": daemon_version(v.get("rtvs_daemon_package")),
                    "extra_packages": v.get("rtvs_daemon_extra_packages")},
         "service_account": user,
@@ -142,7 +131,7 @@ def desired(v, role, where, check_mode=False):
                    "checksum": hashlib.sha1(role["linux_broker_dropin_content"].encode("utf-8")).hexdigest(),
                    "owner": "root", "group": "root", "mode": "0644"},
         # the controller's PFX: the plan task sets its checksum
-        "pfx": {"path": where["pfx_path"], "validate": _bool(v.get("rtvs_linux_config_validate_certificate"))},
+        "pfx": {"path": where["pfx_path"], "validate": as_bool(v.get("rtvs_linux_config_validate_certificate"))},
         # /etc/rtvs/rtvsd.config.json: broker_config's check mode runs in the host read; the settings (the R
         # interpreter once R is known, rtvs_linux_broker_settings over the role's keys) come from the plan
         "config": {
@@ -155,16 +144,16 @@ def desired(v, role, where, check_mode=False):
                 # local-broker keys: either one makes a server broker stop itself
                 "lifetime": None,
             },
-            "r": {"autodetect": _bool(v.get("rtvs_linux_r_autodetect")),
+            "r": {"autodetect": as_bool(v.get("rtvs_linux_r_autodetect")),
                   "interpreter_name": v.get("rtvs_linux_r_interpreter_name") or "",
                   "base_path": v.get("rtvs_linux_r_base_path")},
             "overrides": v.get("rtvs_linux_broker_settings"),
         },
-        "firewall": _bool(v.get("rtvs_linux_firewall_manage")),
+        "firewall": as_bool(v.get("rtvs_linux_firewall_manage")),
         "firewall_backend": v.get("rtvs_linux_firewall_backend"),
         "service": role["linux_broker_service"],
-        "port": _int(v.get("rtvs_port")),
-        "health_check": _bool(v.get("rtvs_linux_health_check")),
+        "port": as_int(v.get("rtvs_port")),
+        "health_check": as_bool(v.get("rtvs_linux_health_check")),
         "certificate_source": v.get("rtvs_certificate_source"),
         "allowed_sources": v.get("rtvs_allowed_sources"),
     }
@@ -175,11 +164,11 @@ def plan_options(v, role, hostname, run_tags=("all",), skip_tags=(), check_mode=
     where = paths(v, role, hostname)
     options = {
         "selected": {"certificate": selected(run_tags, skip_tags, "rtvs_certificate"),
-                     "health": selected(run_tags, skip_tags, "rtvs_health") and _bool(v.get("rtvs_linux_health_check"))},
+                     "health": selected(run_tags, skip_tags, "rtvs_health") and as_bool(v.get("rtvs_linux_health_check"))},
         "controller": _controller(v, where),
         "host": {"users": v.get("rtvs_users") or [], "desired": desired(v, role, where, check_mode),
                  "certificate_password": v.get("rtvs_pfx_password")},
         "health": {"name": v.get("rtvs_fqdn"), "address": v.get("rtvs_linux_health_address"),
-                   "port": _int(v.get("rtvs_port")), "ca_file": where["health_ca"]},
+                   "port": as_int(v.get("rtvs_port")), "ca_file": where["health_ca"]},
     }
     return options, where
