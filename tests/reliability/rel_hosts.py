@@ -92,6 +92,17 @@ class Fleet:
         extra = ["-e", "@%s" % self.vault] + (["--limit", limit] if limit else []) + list(args)
         return run_ansible(LINUX, inventory, args=extra, env=env, verbosity=verbosity)
 
+    def doctor_check(self, name, check_id, report, inventory=None, **doctor_vars):
+        """The doctor's row ``check_id`` for host ``name`` (playbooks/doctor.yml with a JSON report at ``report``)."""
+        extra = dict({"rtvs_doctor_fail": False, "rtvs_doctor_report_file": str(report)}, **doctor_vars)
+        result = run_ansible(os.path.join(rel_support.ROOT, "playbooks", "doctor.yml"), inventory or self.inventory(),
+                             args=["--limit", name, "-e", "@%s" % self.vault, "-e", json.dumps(extra)])
+        assert result.rc == 0, result
+        data = json.loads(report.read_text())
+        hosts = data.get("hosts", data)
+        checks = hosts[name]["checks"] if isinstance(hosts, dict) else [h for h in hosts if h["host"] == name][0]["checks"]
+        return [c for c in checks if c["id"] == check_id][0]
+
     def prepare(self):
         inventory = self.inventory()
         result = run_ansible(os.path.join(SHARED, "install_broker_double.yml"), inventory)

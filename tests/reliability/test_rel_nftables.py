@@ -20,7 +20,6 @@ import time
 import pytest
 
 import rel_hosts
-import rel_support
 
 HOST, CLIENT = "rel-a", "rel-b"
 PORT = 5444
@@ -106,17 +105,8 @@ def nft_host(fleet):
 
 def _doctor(fleet, tmp_path, sources):
     """The doctor's firewall row for rel-a, run with rtvs_allowed_sources = ``sources`` in the inventory."""
-    report = tmp_path / "doctor-firewall.json"
-    inventory = fleet.inventory(rtvs_allowed_sources=sources)
-    result = rel_support.run_ansible(os.path.join(rel_support.ROOT, "playbooks", "doctor.yml"), inventory,
-                                     args=["--limit", HOST, "-e", "@%s" % fleet.vault, "-e",
-                                           json.dumps({"rtvs_doctor_fail": False, "rtvs_doctor_timeout": 2,
-                                                       "rtvs_doctor_report_file": str(report)})])
-    assert result.rc == 0, result
-    data = json.loads(report.read_text())
-    hosts = data.get("hosts", data)
-    checks = hosts[HOST]["checks"] if isinstance(hosts, dict) else [h for h in hosts if h["host"] == HOST][0]["checks"]
-    return [c for c in checks if c["id"] == "firewall"][0]
+    return fleet.doctor_check(HOST, "firewall", tmp_path / "doctor-firewall.json",
+                              inventory=fleet.inventory(rtvs_allowed_sources=sources), rtvs_doctor_timeout=2)
 
 
 def _converge(fleet, sources):

@@ -4,10 +4,8 @@ configuration names the role's PFX, the role locks it to root (0600 root:root, k
 postinst makes a new world-readable one whenever it is missing), and the doctor warns while others can read it.
 """
 import json
-import os
 
 import rel_hosts
-import rel_support
 
 HOST = "rel-b"
 SNAKEOIL = "/etc/rtvs/ssl-cert-snakeoil.pfx"
@@ -18,15 +16,7 @@ def _stat(fleet):
 
 
 def _doctor(fleet, tmp_path):
-    report = tmp_path / "doctor.json"
-    result = rel_support.run_ansible(os.path.join(rel_support.ROOT, "playbooks", "doctor.yml"), fleet.inventory(),
-                                     args=["--limit", HOST, "-e", "@%s" % fleet.vault, "-e",
-                                           json.dumps({"rtvs_doctor_fail": False, "rtvs_doctor_report_file": str(report)})])
-    assert result.rc == 0, result
-    data = json.loads(report.read_text())
-    hosts = data.get("hosts", data)
-    checks = hosts[HOST]["checks"] if isinstance(hosts, dict) else [h for h in hosts if h["host"] == HOST][0]["checks"]
-    return [c for c in checks if c["id"] == "snakeoil_pfx"][0]
+    return fleet.doctor_check(HOST, "snakeoil_pfx", tmp_path / "doctor.json")
 
 
 def test_snakeoil_pfx_is_locked_to_root_and_the_doctor_warns_before(fleet, tmp_path):
